@@ -1,0 +1,182 @@
+"""Private, numerically stable primitives (few on purpose).
+
+* :func:`vfun` — a stable ``v(x) = x − 1 − log x`` (the covariance part of every Gaussian KL);
+* :func:`chain_rule_kl` — the KL between two row-wise Gaussian kernels split by the chain
+  rule into the four non-negative pieces of MODEL.md §4 (derivations/decomposition.md);
+* :func:`mixture_slack` — the convexity slack of a Gaussian mixture over its mean.
+
+Covariances are either dense ``(D, D)`` arrays or 1-D arrays (diagonal covariances); the
+diagonal case is the same formula with the structure used, and the tests hold the two equal.
+Everything goes through Cholesky factors and triangular solves; each piece is a sum of
+squares or of ``v`` values, so it is ``>= 0`` by construction, never a difference of large
+numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg as sla
+
+# Below |x − 1| < _V_SERIES_RADIUS, v(x) is summed from its series in t = (x−1)/(x+1).
+_V_SERIES_RADIUS = 0.1
+# v(x) = 2 Σ_{j>=2} c_j t^j, c_j = 1 (j even), 1 − 1/j (j odd); |t| <= 0.0477 so 16 terms
+# leave a relative truncation error below 1e-20.
+_V_SERIES_COEF = np.array([1.0 if j % 2 == 0 else 1.0 - 1.0 / j for j in range(2, 18)])
+
+
+def vfun(x):
+    """Stable ``v(x) = x − 1 − log x >= 0`` for ``x > 0``, elementwise.
+
+    Near ``x = 1`` the direct formula cancels catastrophically (``v(1+ε) ≈ ε²/2``); there
+    we sum ``v = 2 Σ_{j≥2} c_j t^j`` with ``t = (x−1)/(x+1)``, ``x = (1+t)/(1−t)``,
+    ``log x = 2 atanh t`` (derivations/decomposition.md, "A stable v").
+
+    Examples
+    --------
+    >>> float(vfun(1.0))
+    0.0
+    >>> bool(abs(vfun(1 + 1e-9) / 5e-19 - 1) < 1e-8)
+    True
+    >>> float(vfun(np.e)) == np.e - 2
+    True
+    """
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    near = np.abs(x - 1.0) < _V_SERIES_RADIUS
+    xf = x[~near]
+    out[~near] = (xf - 1.0) - np.log(xf)
+    t = (x[near] - 1.0) / (x[near] + 1.0)
+    out[near] = 2.0 * t * t * np.polynomial.polynomial.polyval(t, _V_SERIES_COEF)
+    return out if out.ndim else out[()]
+
+
+def _is_diag(cov) -> bool:
+    return np.ndim(cov) == 1
+
+
+def _chol(cov):
+    """Lower Cholesky factor of a dense covariance, or the standard deviations of a diagonal."""
+    if _is_diag(cov):
+        return np.sqrt(cov)
+    return sla.cholesky(cov, lower=True)
+
+
+def _solve_l(L, B):
+    """``L⁻¹ B`` for a lower-triangular or diagonal factor ``L``."""
+    if _is_diag(L):
+        return B / (L[:, None] if np.ndim(B) == 2 else L)
+    return sla.solve_triangular(L, B, lower=True, check_finite=False)
+
+
+def _sq(x) -> float:
+    return float(np.sum(np.square(x)))
+
+
+def _v_ratio_sum(Lp, Lq) -> float:
+    """``Σ_i v(σ_i²)``, ``σ_i`` the singular values of ``Lq⁻¹ Lp``: ``2·KL(N(0,Σp)‖N(0,Σq))``."""
+    if Lp.shape[0] == 0:
+        return 0.0
+    if _is_diag(Lp):
+        sig2 = np.square(Lp / Lq)
+    else:
+        sig2 = np.square(sla.svd(_solve_l(Lq, Lp), compute_uv=False, check_finite=False))
+    return float(np.sum(vfun(sig2)))
+
+
+def chain_rule_kl(mean_p, cov_p, mean_q, cov_q, p: int) -> dict:
+    """Chain-rule split of ``Σ_rows KL(N(μ_p,j, Σ_p) ‖ N(μ_q,j, Σ_q))``.
+
+    Coordinates ``0..p−1`` are the trained block ``a``, the rest the complement ``c``.
+    With ``Σ = LLᵀ`` (lower; ``L_aa``, ``L_ca``, ``L_cc`` its blocks) the conditional of ``c``
+    given ``a`` has covariance ``L_cc L_ccᵀ`` and regression ``G = L_ca L_aa⁻¹``; then, with
+    ``Δ = μ_p − μ_q`` and ``R`` rows,
+
+    * ``variance   = (R/2) Σ v(σ_i²)``, ``σ_i`` singular values of ``L'_aa⁻¹ L_aa``;
+    * ``bias       = ½ Σ_j ‖L'_aa⁻¹ Δ_{j,a}‖²``;
+    * ``bottleneck_mean = ½ Σ_j ‖L'_cc⁻¹ (Δ_{j,c} − G' Δ_{j,a})‖²``;
+    * ``bottleneck_covariance = (R/2) Σ v(σ_i²(L'_cc⁻¹ L_cc)) + (R/2)‖L'_cc⁻¹(L_ca − G' L_aa)‖²``.
+
+    Primed factors belong to the second argument ``q``.
+
+    Parameters
+    ----------
+    mean_p, mean_q : arrays of shape (R, D)
+    cov_p, cov_q : arrays of shape (D, D), or (D,) for diagonal covariances
+    p : int
+        Size of the trained block.
+
+    Returns
+    -------
+    dict with float entries ``bias``, ``variance``, ``bottleneck_mean``,
+    ``bottleneck_covariance``.
+
+    Examples
+    --------
+    >>> t = chain_rule_kl(np.ones((1, 2)), np.ones(2), np.zeros((1, 2)), np.ones(2), 1)
+    >>> t["bias"], t["bottleneck_mean"], t["variance"], t["bottleneck_covariance"]
+    (0.5, 0.5, 0.0, 0.0)
+    """
+    rows, D = mean_p.shape
+    Lp, Lq = _chol(cov_p), _chol(cov_q)
+    dlt = mean_p - mean_q                                   # (R, D)
+    a, c = slice(0, p), slice(p, D)
+    out = dict(bias=0.0, variance=0.0, bottleneck_mean=0.0, bottleneck_covariance=0.0)
+    diag = _is_diag(Lp) and _is_diag(Lq)
+    if not diag:
+        Lp, Lq = (np.diag(L) if _is_diag(L) else L for L in (Lp, Lq))
+    blk = (lambda L, i, j: L[i]) if diag else (lambda L, i, j: L[i, j])
+    Lp_aa, Lq_aa, Lp_cc, Lq_cc = blk(Lp, a, a), blk(Lq, a, a), blk(Lp, c, c), blk(Lq, c, c)
+    if p > 0:
+        # variance = KL(N(0, Σ_aa) ‖ N(0, Σ'_aa)) per row
+        out["variance"] = 0.5 * rows * _v_ratio_sum(Lp_aa, Lq_aa)
+        # bias = ½ Δ_aᵀ Σ'_aa⁻¹ Δ_a
+        out["bias"] = 0.5 * _sq(_solve_l(Lq_aa, dlt[:, a].T))
+    if p < D:
+        if diag or p == 0:
+            delta_c = dlt[:, c]                              # G' = 0
+            cross = 0.0
+        else:
+            # G' = L'_ca L'_aa⁻¹  (c, a)
+            Gq = sla.solve_triangular(Lq_aa, Lq[c, a].T, lower=True, trans="T").T
+            delta_c = dlt[:, c] - dlt[:, a] @ Gq.T
+            cross = _sq(_solve_l(Lq_cc, Lp[c, a] - Gq @ Lp_aa))
+        out["bottleneck_mean"] = 0.5 * _sq(_solve_l(Lq_cc, delta_c.T))
+        out["bottleneck_covariance"] = 0.5 * rows * (_v_ratio_sum(Lp_cc, Lq_cc) + cross)
+    return out
+
+
+def mixture_slack(mean_ref, cov_ref, mean_mix, cov_cond, cov_extra, rows: int,
+                  reverse: bool) -> float:
+    """Convexity slack of a Gaussian mixture over its mean, per row group.
+
+    The mixture is ``P_Ŷ = N(μ_Ŷ, Σ_c)`` with ``E μ_Ŷ = μ̄``, ``Cov μ_Ŷ = E`` (``cov_extra``);
+    its average kernel is ``P̄ = N(μ̄, Σ_c + E)``. With ``F = L_c⁻¹ E L_c⁻ᵀ = V Λ Vᵀ``:
+
+    * forward, ``E_Ŷ KL(P_Ŷ‖P_ref) − KL(P̄‖P_ref) = I(Ŷ; W) = (R/2) Σ log(1 + λ_i)``;
+    * reverse, ``E_Ŷ KL(P_ref‖P_Ŷ) − KL(P_ref‖P̄) = ½ Σ_j ‖D Vᵀ L_c⁻¹ Δ_j‖²
+      + (R/2)‖D Vᵀ L_c⁻¹ L_ref‖² + (R/2) Σ (λ_i − log(1 + λ_i))``, ``D = diag(√(λ/(1+λ)))``,
+      ``Δ_j = μ_ref,j − μ̄_j`` (derivations/decomposition.md, "Convexity bound").
+
+    Every term is ``>= 0`` by construction. ``λ`` is clipped at 0 (``F`` is PSD; only
+    rounding can make an eigenvalue negative).
+    """
+    if _is_diag(cov_cond) and _is_diag(cov_extra):
+        lam = cov_extra / cov_cond
+        if not reverse:
+            return 0.5 * rows * float(np.sum(np.log1p(lam)))
+        w = lam / (1.0 + lam) / cov_cond                     # diag(Σ_c⁻¹ − Σ̄⁻¹)
+        cov_ref_d = cov_ref if _is_diag(cov_ref) else np.diag(cov_ref)
+        return 0.5 * (float(np.sum(w * np.square(mean_ref - mean_mix)))
+                      + rows * float(np.sum(w * cov_ref_d))
+                      + rows * float(np.sum(lam - np.log1p(lam))))
+    dense = lambda C: np.diag(C) if _is_diag(C) else C  # noqa: E731
+    Lc = _chol(dense(cov_cond))
+    F = _solve_l(Lc, _solve_l(Lc, dense(cov_extra)).T)
+    lam, V = np.linalg.eigh(0.5 * (F + F.T))
+    lam = np.clip(lam, 0.0, None)
+    if not reverse:
+        return 0.5 * rows * float(np.sum(np.log1p(lam)))
+    Dm = np.sqrt(lam / (1.0 + lam))[:, None]
+    mean_part = _sq(Dm * (V.T @ _solve_l(Lc, (mean_ref - mean_mix).T)))
+    cov_part = _sq(Dm * (V.T @ _solve_l(Lc, _chol(dense(cov_ref)))))
+    return 0.5 * (mean_part + rows * cov_part + rows * float(np.sum(lam - np.log1p(lam))))

@@ -1,0 +1,439 @@
+"""The exact distillation divergence ``K_n`` and its decomposition (MODEL.md §2–4).
+
+Structure used (derivations/decomposition.md):
+
+* Work in the eigenbasis ``u_i`` of ``XXᵀ`` (one SVD of ``X``): the teacher's row covariance
+  ``A_T⁻¹`` is diagonal there, ``diag(1/a_i)``, ``a_i = β_T s_i + λ_T``.
+* Rows are independent under both kernels in the output basis ``O = [Q, Q⊥]``, with one
+  covariance shared by the ``r`` trained rows and one by the ``k − r`` complement rows; the
+  KL is a sum of ``d``-dimensional (parameter space) or ``ρ``-dimensional (prediction space,
+  ``ρ = rank X``) Gaussian KLs with shared factorizations. No ``kd × kd`` matrix is built.
+* The ``pca`` basis keeps every covariance diagonal (a proven fast path: the tests hold it
+  equal to the general route with the same basis given as a matrix).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg as sla
+
+from ._linalg import chain_rule_kl, mixture_slack
+from ._validation import LingaussError, check_int, check_option
+from .model import DIRECTIONS, SPACES, Sample, Student, Teacher
+
+# Singular values of X below this multiple of eps·max(d, n)·σ_max count as zero (rank of X).
+_RANK_RTOL = 1.0
+
+TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
+         "bottleneck_covariance", "rank_floor", "convexity_bound", "convexity_slack")
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """``K = bias + variance + rank_bottleneck`` (MODEL.md §4), every term ``>= 0``.
+
+    Attributes
+    ----------
+    total : float
+        The divergence ``K`` — visibly ``bias + variance + rank_bottleneck``.
+    bias, variance : float
+        Mean and covariance parts of the KL on the trained coordinates ``𝒯``.
+    rank_bottleneck : float
+        ``E_{P^𝒯} KL(P^{𝒞|𝒯} ‖ P'^{𝒞|𝒯})``, the cost of the untrainable coordinates,
+        ``= bottleneck_mean + bottleneck_covariance``.
+    rank_floor : float
+        Diagnostic (not a summand): ``½ Σ_{j>r} σ_j²`` of the teacher mean restricted to the
+        width, whitened by the teacher's covariance there (the Eckart–Young floor).
+    convexity_bound, convexity_slack : float or None
+        Sampled soft labels only: ``E_Ŷ KL(P_S(·|Ŷ) ‖ P_T)`` (in the requested direction) and
+        its excess over ``total`` (forward: ``I(Ŷ; W_S)``).
+    stderr : dict or None
+        Monte Carlo standard errors of each term (expected divergences only).
+
+    Examples
+    --------
+    >>> dec = Decomposition(total=3.0, bias=1.0, variance=0.5, rank_bottleneck=1.5,
+    ...                     bottleneck_mean=1.0, bottleneck_covariance=0.5, rank_floor=0.25)
+    >>> dec.as_dict()["total"], "convexity_bound" in dec.as_dict()
+    (3.0, False)
+    """
+
+    total: float
+    bias: float
+    variance: float
+    rank_bottleneck: float
+    bottleneck_mean: float
+    bottleneck_covariance: float
+    rank_floor: float
+    convexity_bound: float | None = None
+    convexity_slack: float | None = None
+    stderr: dict | None = None
+
+    def as_dict(self) -> dict:
+        """The terms as ``{name: float}`` (absent terms omitted; ``stderr_<name>`` added)."""
+        out = {name: float(getattr(self, name)) for name in TERMS
+               if getattr(self, name) is not None}
+        if self.stderr:
+            out.update({f"stderr_{name}": float(v) for name, v in self.stderr.items()})
+        return out
+
+    def _rows(self):
+        d = self.as_dict()
+        return [(name, d[name], (self.stderr or {}).get(name)) for name in TERMS if name in d]
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{name}={value:.6g}" for name, value, _ in self._rows())
+        return f"Decomposition({body})"
+
+    def _repr_html_(self) -> str:
+        has_se = bool(self.stderr)
+        head = "<tr><th>term</th><th>value</th>" + ("<th>std. error</th>" if has_se else "")
+        rows = []
+        for name, value, se in self._rows():
+            cell = f"<td>{se:.4g}</td>" if has_se and se is not None else (
+                "<td></td>" if has_se else "")
+            rows.append(f"<tr><td>{name}</td><td>{value:.6g}</td>{cell}</tr>")
+        return ("<table><caption>distillation divergence K = bias + variance + "
+                "rank_bottleneck</caption>" + head + "</tr>" + "".join(rows) + "</table>")
+
+
+# --------------------------------------------------------------------------------------------
+# Problem set-up shared by every route
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Eigen:
+    """The sample in the eigenbasis of ``XXᵀ``."""
+
+    s: np.ndarray      # (d,) eigenvalues s_i, descending, exact zeros beyond rank X
+    U: np.ndarray      # (d, d) eigenvectors u_i as columns
+    z: np.ndarray      # (k, d) statistic z_i = Y Xᵀ u_i
+    rho: int           # rank of X
+
+
+def _eigen(sample: Sample) -> _Eigen:
+    X, Y = sample.X, sample.Y
+    d, n = X.shape
+    U, sv, Vt = np.linalg.svd(X, full_matrices=False)         # U (d, q), Vt (q, n)
+    tol = _RANK_RTOL * np.finfo(float).eps * max(d, n) * (sv[0] if sv.size else 0.0)
+    rho = int(np.sum(sv > tol))
+    if U.shape[1] < d:                                          # complete to a basis of R^d
+        Qf, _ = np.linalg.qr(np.hstack([U, np.zeros((d, d - U.shape[1]))]), mode="complete")
+        U = np.hstack([U, Qf[:, U.shape[1]:]])
+    s = np.zeros(d)
+    s[:rho] = sv[:rho] ** 2
+    z = np.zeros((sample.k, d))
+    z[:, :rho] = (Y @ Vt[:rho].T) * sv[:rho]                    # Y Xᵀ u_i = s_i^{1/2} Y v_i
+    return _Eigen(s=s, U=U, z=z, rho=rho)
+
+
+def _complete(Bt: np.ndarray) -> np.ndarray:
+    """``[B, B⊥]``: an orthogonal matrix whose first columns are the orthonormal ``B``."""
+    D, p = Bt.shape
+    if p == D:
+        return Bt
+    Qf, _ = np.linalg.qr(Bt, mode="complete")
+    return np.hstack([Bt, Qf[:, p:]])
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """Everything the kernels need, resolved against a sample (eigen coordinates)."""
+
+    eig: _Eigen
+    d: int
+    k: int
+    m: int
+    r: int
+    Bt: np.ndarray | None   # (d, m) width basis in eigen coordinates; None for "pca"
+    W_star: np.ndarray | None
+
+
+def _resolve(student: Student, sample: Sample) -> _Problem:
+    d, k = sample.d, sample.k
+    m = d if student.width is None else student.width
+    if m > d:
+        raise LingaussError(f"width == {m}, must be <= d == {d}.")
+    if isinstance(student.basis, np.ndarray) and student.basis.shape[0] != d:
+        raise LingaussError(
+            f"basis has shape {student.basis.shape}, must have d == {d} along axis 0.")
+    if isinstance(student.rank_rule, np.ndarray) and student.rank_rule.shape[0] != k:
+        raise LingaussError(
+            f"rank_rule has shape {student.rank_rule.shape}, must have k == {k} along axis 0.")
+    r = min(k, m) if student.rank is None else student.rank
+    check_int(r, "rank", low=1, high=min(k, m), high_rule="min(k, width)")
+    if student.rank_rule == "oracle" and sample.W_star is None:
+        raise LingaussError(
+            "rank_rule == 'oracle' needs the true weights: sample.W_star is None.")
+    eig = _eigen(sample)
+    if isinstance(student.basis, np.ndarray):
+        Bt = eig.U.T @ student.basis
+    elif student.basis == "first":
+        Bt = eig.U[:m, :].T.copy()
+    else:
+        Bt = None
+    return _Problem(eig=eig, d=d, k=k, m=m, r=r, Bt=Bt, W_star=sample.W_star)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Rows sharing covariances, in the coordinates of the space (trained block first).
+
+    ``mean_*`` are (rows, D); ``cov_*`` (D, D) or (D,) for diagonal. ``cov_s_cond`` and
+    ``extra`` are the student's covariance given one draw of ``Ŷ`` and the covariance of its
+    mean over the draws (sampled soft labels only).
+    """
+
+    rows: int
+    p: int
+    mean_s: np.ndarray
+    cov_s: np.ndarray
+    mean_t: np.ndarray
+    cov_t: np.ndarray
+    cov_s_cond: np.ndarray | None = None
+    extra: np.ndarray | None = None
+
+
+def _tau2(student: Student, prob: _Problem, a: np.ndarray) -> float:
+    """``τ²``: ``1/λ_S``, a number, or ``dim 𝒞 / tr(teacher precision on 𝒞)`` (MODEL.md §3)."""
+    cv = student.complement_variance
+    if not isinstance(cv, str):
+        return float(cv)
+    d, k, m, r = prob.d, prob.k, prob.m, prob.r
+    dim_c = r * (d - m) + (k - r) * d
+    if cv == "prior" or dim_c == 0:
+        return 1.0 / student.ridge
+    # teacher precision diag(a) in eigen coordinates, restricted to the complement of the width
+    if prob.Bt is None:
+        tr_perp = float(np.sum(a[m:]))
+    else:
+        Bperp = _complete(prob.Bt)[:, m:]
+        tr_perp = float(np.sum(a[:, None] * Bperp ** 2))
+    return dim_c / (r * tr_perp + (k - r) * float(np.sum(a)))
+
+
+def _blockdiag(A, tail: float, size: int):
+    """``blockdiag(A, tail·I)`` of total size ``size``; 1-D (diagonal) when ``A`` is 1-D."""
+    if np.ndim(A) == 1:
+        return np.concatenate([A, np.full(size - A.shape[0], tail)])
+    out = np.zeros((size, size))
+    p = A.shape[0]
+    out[:p, :p] = A
+    out[np.arange(p, size), np.arange(p, size)] = tail
+    return out
+
+
+def _pad(M, size: int):
+    """Rows of ``M`` padded with zero columns to ``size``."""
+    return np.hstack([M, np.zeros((M.shape[0], size - M.shape[1]))])
+
+
+def _rank_floor(mean, cov, r: int) -> float:
+    """``½ Σ_{j>r} σ_j²``, ``σ_j`` the singular values of the whitened mean ``L⁻¹ meanᵀ``."""
+    if mean.shape[1] == 0:
+        return 0.0
+    if np.ndim(cov) == 1:
+        white = mean.T / np.sqrt(cov)[:, None]
+    else:
+        white = sla.solve_triangular(sla.cholesky(cov, lower=True), mean.T, lower=True)
+    sig = np.linalg.svd(white, compute_uv=False)
+    return 0.5 * float(np.sum(sig[r:] ** 2))
+
+
+def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
+             noise: float | None):
+    """Row groups ``[trained rows, complement rows]`` of both kernels, and the rank floor.
+
+    Parameter space: coordinates ``[B, B⊥]`` (eigen coordinates rotated by ``R``).
+    Prediction space: coordinates of ``range(Xᵀ)`` (``ρ`` modes; on ``null(X)`` both kernels
+    are ``N(0, ν² I)`` and contribute exactly 0), rotated so that ``range(XᵀB)`` comes first.
+    """
+    eig, d, k, m, r = prob.eig, prob.d, prob.k, prob.m, prob.r
+    s, z = eig.s, eig.z
+    diag = prob.Bt is None
+    alpha, bS, lS = student.alpha, student.beta, student.ridge
+    # Teacher (MODEL.md §2), eigen coordinates: precision a_i, mean β_T z_i / a_i.
+    a = teacher.beta * s + teacher.ridge                       # (d,)
+    M_T = teacher.beta * z / a                                 # (k, d)
+    # Expected targets: E[Ỹ] Xᵀ u_i = (α + (1−α) β_T s_i / a_i) z_i.
+    zhat = z * (alpha + (1 - alpha) * teacher.beta * s / a)    # (k, d)
+    # Column covariance of Ŷ seen through X:  X Σ_Ŷ Xᵀ = U diag(h) Uᵀ.
+    h = np.zeros_like(s)
+    if student.soft_labels != "mean":
+        h = h + s * s / a
+    if student.soft_labels == "sampled+noise":
+        h = h + student.soft_label_noise ** 2 * s
+    c2 = ((1 - alpha) * bS) ** 2
+    # Student, width coordinates: K = β_S BᵀXXᵀB + λ_S I_m; mean β_S E[Ỹ]XᵀB K⁻¹;
+    # covariance K⁻¹ given Ŷ, plus (1−α)²β_S² K⁻¹ (BᵀXΣ_ŶXᵀB) K⁻¹ from the draw of Ŷ.
+    if diag:
+        Kd = bS * s[:m] + lS                                   # (m,)
+        C = bS * zhat[:, :m] / Kd                              # (k, m)
+        sig_cond = 1.0 / Kd                                    # (m,)
+        extra_w = c2 * h[:m] / Kd ** 2                         # (m,)
+        whiten = C * np.sqrt(Kd)                               # M̂_S A_S^{1/2}
+    else:
+        Bt = prob.Bt                                           # (d, m)
+        K = bS * (Bt.T * s) @ Bt + lS * np.eye(m)              # (m, m)
+        Lk = sla.cholesky(K, lower=True)
+        C = bS * sla.cho_solve((Lk, True), (zhat @ Bt).T).T    # (k, m)
+        sig_cond = sla.cho_solve((Lk, True), np.eye(m))        # (m, m)
+        sig_cond = 0.5 * (sig_cond + sig_cond.T)
+        extra_w = c2 * sig_cond @ ((Bt.T * h) @ Bt) @ sig_cond
+        extra_w = 0.5 * (extra_w + extra_w.T)
+        whiten = C @ Lk
+    sig_w = sig_cond + extra_w                                 # marginal over Ŷ
+    # Output projector Q = U_r Uᵣᵀ (MODEL.md §3 rank rules) and the basis O = [U_r, U_⊥].
+    if isinstance(student.rank_rule, np.ndarray):
+        Ur = student.rank_rule
+    elif student.rank_rule == "optimal":
+        Ur = np.linalg.svd(whiten, full_matrices=False)[0][:, :r]
+    else:
+        Ur = np.linalg.svd(prob.W_star, full_matrices=False)[0][:, :r]
+    O = _complete(np.asarray(Ur, dtype=float))                 # (k, k)
+    tau2 = _tau2(student, prob, a)
+    mean_s_w = O[:, :r].T @ C                                  # (r, m) trained rows
+    mean_t = O.T @ M_T                                         # (k, d) rotated rows
+    sampled = student.soft_labels != "mean"
+
+    if space == "parameter":
+        R = np.eye(d) if diag else _complete(prob.Bt)          # (d, d)
+        cov_t = 1.0 / a if diag else (R.T / a) @ R
+        trained = _Group(
+            rows=r, p=m, mean_s=_pad(mean_s_w, d), cov_s=_blockdiag(sig_w, tau2, d),
+            mean_t=mean_t[:r] @ R, cov_t=cov_t,
+            cov_s_cond=_blockdiag(sig_cond, tau2, d) if sampled else None,
+            extra=_blockdiag(extra_w, 0.0, d) if sampled else None)
+        complement = _Group(rows=k - r, p=0, mean_s=np.zeros((k - r, d)),
+                            cov_s=np.full(d, tau2), mean_t=mean_t[r:], cov_t=1.0 / a)
+        Bw = R[:, :m]
+        floor = (_rank_floor(M_T[:, :m], 1.0 / a[:m], r) if diag
+                 else _rank_floor(M_T @ Bw, (Bw.T / a) @ Bw, r))
+        return [trained, complement], floor
+
+    # Prediction space: mode i of range(Xᵀ) carries √s_i·(wᵀu_i) + ν e_i.
+    rho = eig.rho
+    sq = np.sqrt(s[:rho])                                      # (ρ,)
+    nu2 = noise ** 2
+    tvar = s[:rho] / a[:rho] + nu2                             # teacher, diagonal
+    mt = mean_t[:, :rho] * sq                                  # (k, ρ)
+    complement = _Group(rows=k - r, p=0, mean_s=np.zeros((k - r, rho)),
+                        cov_s=tau2 * s[:rho] + nu2, mean_t=mt[r:], cov_t=tvar)
+    if diag:
+        p = min(m, rho)
+        pvar = _blockdiag(sig_w, tau2, d)[:rho]
+        trained = _Group(
+            rows=r, p=p, mean_s=_pad(mean_s_w, d)[:, :rho] * sq,
+            cov_s=s[:rho] * pvar + nu2, mean_t=mt[:r], cov_t=tvar,
+            cov_s_cond=s[:rho] * _blockdiag(sig_cond, tau2, d)[:rho] + nu2 if sampled else None,
+            extra=s[:rho] * _blockdiag(extra_w, 0.0, d)[:rho] if sampled else None)
+        floor = _rank_floor(M_T[:, :p] * sq[:p], tvar[:p], r)
+        return [trained, complement], floor
+    Bt = prob.Bt
+    R = _complete(Bt)
+    G = sq[:, None] * Bt[:rho]                                 # (ρ, m) basis of range(XᵀB)
+    UG, sv, _ = np.linalg.svd(G, full_matrices=False)
+    p = int(np.sum(sv > np.finfo(float).eps * max(G.shape) * (sv[0] if sv.size else 0.0)))
+    Rp = _complete(UG[:, :p])                                  # (ρ, ρ)
+
+    def push(cov_w, tail):
+        """Prediction covariance of a parameter covariance blockdiag(cov_w, tail·I) (R coords)."""
+        full = R @ _blockdiag(np.atleast_2d(cov_w), tail, d) @ R.T
+        out = Rp.T @ (sq[:, None] * full[:rho, :rho] * sq) @ Rp
+        return 0.5 * (out + out.T)
+
+    noise_eye = nu2 * np.eye(rho)
+    trained = _Group(
+        rows=r, p=p, mean_s=(mean_s_w @ Bt.T)[:, :rho] * sq @ Rp,
+        cov_s=push(sig_w, tau2) + noise_eye, mean_t=mt[:r] @ Rp, cov_t=(Rp.T * tvar) @ Rp,
+        cov_s_cond=push(sig_cond, tau2) + noise_eye if sampled else None,
+        extra=push(extra_w, 0.0) if sampled else None)
+    U_p = Rp[:, :p]
+    floor = _rank_floor((M_T[:, :rho] * sq) @ U_p, (U_p.T * tvar) @ U_p, r)
+    return [trained, complement], floor
+
+
+def _decompose(groups, floor: float, direction: str) -> Decomposition:
+    """Chain-rule terms summed over row groups (and over both directions for "symmetric")."""
+    terms = dict(bias=0.0, variance=0.0, bottleneck_mean=0.0, bottleneck_covariance=0.0)
+    slack = 0.0
+    sampled = groups[0].extra is not None
+    for reverse in {"forward": (False,), "reverse": (True,),
+                    "symmetric": (False, True)}[direction]:
+        for g in groups:
+            if g.rows == 0:
+                continue
+            first = (g.mean_t, g.cov_t) if reverse else (g.mean_s, g.cov_s)
+            second = (g.mean_s, g.cov_s) if reverse else (g.mean_t, g.cov_t)
+            for name, value in chain_rule_kl(*first, *second, g.p).items():
+                terms[name] += value
+            if g.extra is not None:
+                slack += mixture_slack(g.mean_t, g.cov_t, g.mean_s, g.cov_s_cond, g.extra,
+                                       g.rows, reverse)
+    bias, variance = terms["bias"], terms["variance"]
+    # rank_bottleneck = E_{P^𝒯} KL(P^{𝒞|𝒯} ‖ P'^{𝒞|𝒯}) = mean part + covariance part
+    rank_bottleneck = terms["bottleneck_mean"] + terms["bottleneck_covariance"]
+    # K = KL(P^𝒯 ‖ P'^𝒯) + E KL(P^{𝒞|𝒯} ‖ P'^{𝒞|𝒯}) = (bias + variance) + rank_bottleneck
+    total = bias + variance + rank_bottleneck
+    return Decomposition(
+        total=total, bias=bias, variance=variance, rank_bottleneck=rank_bottleneck,
+        bottleneck_mean=terms["bottleneck_mean"],
+        bottleneck_covariance=terms["bottleneck_covariance"], rank_floor=floor,
+        convexity_bound=total + slack if sampled else None,
+        convexity_slack=slack if sampled else None)
+
+
+def _check_inputs(teacher, student, sample, space, direction):
+    for value, name, cls in ((teacher, "teacher", Teacher), (student, "student", Student),
+                             (sample, "sample", Sample)):
+        if not isinstance(value, cls):
+            raise LingaussError(
+                f"{name} == {value!r}, must be a lingauss.{cls.__name__}.")
+    check_option(space, "space", SPACES)
+    check_option(direction, "direction", DIRECTIONS)
+    if space == "prediction" and sample.noise is None:
+        raise LingaussError(
+            "space == 'prediction' needs the label noise: sample.noise is None.")
+
+
+def divergence(teacher: Teacher, student: Student, sample: Sample, *,
+               space: str = "parameter", direction: str = "forward") -> Decomposition:
+    """The exact distillation divergence ``K_n`` and its decomposition (MODEL.md §4).
+
+    ``K = KL(P^𝒯‖P'^𝒯) + E_{P^𝒯} KL(P^{𝒞|𝒯}‖P'^{𝒞|𝒯}) = (bias + variance) + rank_bottleneck``
+    with ``P`` the first argument of the KL: the student for ``direction="forward"``.
+    Derivation: ``derivations/decomposition.md``.
+
+    Parameters
+    ----------
+    teacher : Teacher
+    student : Student
+    sample : Sample
+    space : {"parameter", "prediction"}
+        Kernels over ``W``, or their push-forward to the training predictions ``WX + νE``
+        (needs ``sample.noise``).
+    direction : {"forward", "reverse", "symmetric"}
+        ``KL(P_S‖P_T)``, ``KL(P_T‖P_S)`` or their sum (terms are the sums of both splits).
+
+    Returns
+    -------
+    Decomposition
+
+    Examples
+    --------
+    >>> from lingauss import Teacher, Student, Sample, divergence
+    >>> sample = Sample.synthetic(d=6, k=3, n=10, noise=0.5, seed=0)
+    >>> dec = divergence(Teacher(4.0, 1.0), Student(4.0, 1.0, width=4, rank=2), sample)
+    >>> bool(abs(dec.total - (dec.bias + dec.variance + dec.rank_bottleneck)) < 1e-12)
+    True
+    >>> same = Student(4.0, 1.0, alpha=1.0)   # the student *is* the teacher
+    >>> divergence(Teacher(4.0, 1.0), same, sample).total
+    0.0
+    """
+    _check_inputs(teacher, student, sample, space, direction)
+    prob = _resolve(student, sample)
+    groups, floor = _kernels(teacher, student, prob, space, sample.noise)
+    return _decompose(groups, floor, direction)

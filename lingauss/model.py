@@ -1,0 +1,281 @@
+"""Validated specifications of the linear-Gaussian distillation model (MODEL.md §1–3).
+
+Three frozen dataclasses describe a problem:
+
+* :class:`Teacher` — the Gibbs posterior of ridge regression, ``W_T|S ~ MN(M_T, I_k, A_T⁻¹)``
+  with ``A_T = β_T XXᵀ + λ_T I_d`` (MODEL.md §2);
+* :class:`Student` — the options of the student kernel (MODEL.md §3);
+* :class:`Sample` — the data ``X`` (d, n), ``Y`` (k, n), optionally the truth ``W⋆`` and the
+  label noise ``ν``.
+
+Everything is checked when it is built; a bad value raises :class:`LingaussError` naming the
+argument, the value and the rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import (LingaussError, check_array, check_int, check_option,
+                          check_orthonormal_columns, check_real)
+
+BASES = ("pca", "first")
+RANK_RULES = ("optimal", "oracle")
+COMPLEMENT_VARIANCES = ("prior", "optimal")
+SOFT_LABELS = ("mean", "sampled", "sampled+noise")
+SPACES = ("parameter", "prediction")
+DIRECTIONS = ("forward", "reverse", "symmetric")
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """The teacher kernel: Gibbs posterior of ridge regression (MODEL.md §2).
+
+    ``P_T(W|S) ∝ exp(−β_T/2 ‖Y − WX‖² − λ_T/2 ‖W‖²)``.
+
+    Parameters
+    ----------
+    beta : float
+        Inverse temperature ``β_T > 0``.
+    ridge : float
+        Ridge ``λ_T > 0``.
+
+    Examples
+    --------
+    >>> Teacher(beta=4.0, ridge=1.0)
+    Teacher(beta=4.0, ridge=1.0)
+    >>> Teacher(beta=0.0, ridge=1.0)
+    Traceback (most recent call last):
+    ...
+    lingauss._validation.LingaussError: beta == 0, must be > 0.
+    """
+
+    beta: float
+    ridge: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "beta", check_real(self.beta, "beta", low=0))
+        object.__setattr__(self, "ridge", check_real(self.ridge, "ridge", low=0))
+
+
+def _option_or_array(value, name, allowed):
+    """A string option from ``allowed`` or a 2-D orthonormal array."""
+    if isinstance(value, str):
+        return check_option(value, name, allowed)
+    if isinstance(value, (np.ndarray, list, tuple)):
+        arr = check_array(value, name, ndim=2)
+        return check_orthonormal_columns(arr, name)
+    raise LingaussError(
+        f"Unknown value for {name}: {value!r}. Possible values: {allowed} or an orthonormal "
+        f"2-D array.")
+
+
+@dataclass(frozen=True, eq=False)
+class Student:
+    """The student kernel's options (MODEL.md §3).
+
+    Parameters
+    ----------
+    beta, ridge : float
+        The student's inverse temperature ``β_S > 0`` and ridge ``λ_S > 0``.
+    alpha : float, default 0
+        Hard-label weight ``α ∈ [0, 1]``: targets ``Ỹ = αY + (1−α)Ŷ``.
+    width : int, optional
+        Input width ``m`` (default ``d``); the student sees ``X`` through ``B`` (d, m).
+    rank : int, optional
+        Output rank ``r`` (default ``min(k, width)``), ``1 <= r <= min(k, width)``.
+    basis : {"pca", "first"} or array of shape (d, m)
+        The width basis ``B``: top-``m`` eigenvectors of ``XXᵀ``, the first ``m``
+        coordinates, or a user matrix with orthonormal columns.
+    rank_rule : {"optimal", "oracle"} or array of shape (k, r)
+        The output projector ``Q``: top-``r`` left singular vectors of ``M̂_S A_S^{1/2}``
+        (the student's reduced-rank ridge optimum), of ``W⋆``, or a user matrix with
+        orthonormal columns.
+    complement_variance : {"prior", "optimal"} or float
+        ``τ²`` of the untrained coordinates: ``1/λ_S``, the KL-minimising
+        ``dim 𝒞 / tr(teacher precision on 𝒞)``, or a positive number.
+    soft_labels : {"mean", "sampled", "sampled+noise"}
+        ``Ŷ = M_T X``, ``Ŷ = W_T X`` or ``Ŷ = W_T X + ν_T E'``.
+    soft_label_noise : float, default 0
+        ``ν_T >= 0``; only meaningful with ``soft_labels="sampled+noise"``.
+
+    Examples
+    --------
+    >>> s = Student(beta=4.0, ridge=1.0, width=8, rank=2)
+    >>> (s.width, s.rank, s.basis, s.rank_rule)
+    (8, 2, 'pca', 'optimal')
+    >>> Student(beta=1.0, ridge=1.0, rank_rule="best")
+    Traceback (most recent call last):
+    ...
+    lingauss._validation.LingaussError: Unknown value for rank_rule: 'best'. Possible values: ('optimal', 'oracle') or an orthonormal 2-D array.
+    """
+
+    beta: float
+    ridge: float
+    alpha: float = 0.0
+    width: int | None = None
+    rank: int | None = None
+    basis: object = "pca"
+    rank_rule: object = "optimal"
+    complement_variance: object = "prior"
+    soft_labels: str = "mean"
+    soft_label_noise: float = 0.0
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        set_("beta", check_real(self.beta, "beta", low=0))
+        set_("ridge", check_real(self.ridge, "ridge", low=0))
+        set_("alpha", check_real(self.alpha, "alpha", low=0, high=1, low_inclusive=True))
+        if self.width is not None:
+            set_("width", check_int(self.width, "width", low=1))
+        if self.rank is not None:
+            set_("rank", check_int(self.rank, "rank", low=1))
+        set_("basis", _option_or_array(self.basis, "basis", BASES))
+        set_("rank_rule", _option_or_array(self.rank_rule, "rank_rule", RANK_RULES))
+        if isinstance(self.basis, np.ndarray):
+            m = self.basis.shape[1]
+            if self.width is not None and self.width != m:
+                raise LingaussError(
+                    f"Ambiguous arguments: width == {self.width} but basis has {m} columns.")
+            set_("width", m)
+        if isinstance(self.rank_rule, np.ndarray):
+            r = self.rank_rule.shape[1]
+            if self.rank is not None and self.rank != r:
+                raise LingaussError(
+                    f"Ambiguous arguments: rank == {self.rank} but rank_rule has {r} columns.")
+            set_("rank", r)
+        if self.width is not None and self.rank is not None and self.rank > self.width:
+            raise LingaussError(f"rank == {self.rank}, must be <= width == {self.width}.")
+        cv = self.complement_variance
+        if isinstance(cv, str):
+            check_option(cv, "complement_variance", COMPLEMENT_VARIANCES)
+        elif isinstance(cv, numbers.Real) and not isinstance(cv, (bool, np.bool_)):
+            set_("complement_variance",
+                 check_real(cv, "complement_variance", low=0))
+        else:
+            raise LingaussError(
+                f"Unknown value for complement_variance: {cv!r}. Possible values: "
+                f"{COMPLEMENT_VARIANCES} or a positive number.")
+        check_option(self.soft_labels, "soft_labels", SOFT_LABELS)
+        set_("soft_label_noise", check_real(self.soft_label_noise, "soft_label_noise", low=0,
+                                            low_inclusive=True))
+        if self.soft_label_noise != 0 and self.soft_labels != "sampled+noise":
+            raise LingaussError(
+                f"soft_label_noise == {self.soft_label_noise:g}, must be 0 unless "
+                f"soft_labels == 'sampled+noise' (it is {self.soft_labels!r}).")
+
+    def replace(self, **changes) -> "Student":
+        """A copy with some options changed (validated again).
+
+        >>> Student(beta=1.0, ridge=1.0).replace(rank=3).rank
+        3
+        """
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                v = f"<array {v.shape[0]}x{v.shape[1]}>"
+            else:
+                v = repr(v)
+            parts.append(f"{f.name}={v}")
+        return f"Student({', '.join(parts)})"
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """A training sample ``S = (X, Y)`` with optional ground truth (MODEL.md §1).
+
+    ``Y = W⋆X + νE`` with ``E`` i.i.d. N(0, 1).
+
+    Parameters
+    ----------
+    X : array of shape (d, n)
+        Inputs, one column per example.
+    Y : array of shape (k, n)
+        Labels.
+    W_star : array of shape (k, d), optional
+        The true weights ``W⋆`` (needed by ``rank_rule="oracle"`` and by expectations).
+    noise : float, optional
+        The label noise ``ν >= 0`` (needed by ``space="prediction"``, where it must be > 0).
+
+    Examples
+    --------
+    >>> s = Sample(np.eye(2), np.ones((3, 2)))
+    >>> (s.d, s.n, s.k)
+    (2, 2, 3)
+    >>> Sample(np.eye(2), np.ones((3, 4)))
+    Traceback (most recent call last):
+    ...
+    lingauss._validation.LingaussError: Y has shape (3, 4), must have n == 2 along axis 1.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    W_star: np.ndarray | None = None
+    noise: float | None = None
+
+    def __post_init__(self):
+        X = check_array(self.X, "X", ndim=2)
+        d, n = X.shape
+        Y = check_array(self.Y, "Y", ndim=2, shape=(None, (n, "n")))
+        k = Y.shape[0]
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "Y", Y)
+        if self.W_star is not None:
+            object.__setattr__(self, "W_star", check_array(
+                self.W_star, "W_star", ndim=2, shape=((k, "k"), (d, "d"))))
+        if self.noise is not None:
+            object.__setattr__(self, "noise", check_real(self.noise, "noise", low=0,
+                                                         low_inclusive=True))
+
+    @property
+    def d(self) -> int:
+        """Input dimension."""
+        return self.X.shape[0]
+
+    @property
+    def n(self) -> int:
+        """Number of examples."""
+        return self.X.shape[1]
+
+    @property
+    def k(self) -> int:
+        """Output dimension."""
+        return self.Y.shape[0]
+
+    @classmethod
+    def synthetic(cls, d: int, k: int, n: int, *, noise: float = 0.5,
+                  spectrum_exponent: float = 1.0, signal_exponent: float = 1.0,
+                  seed: int = 0) -> "Sample":
+        """A synthetic power-law problem.
+
+        Inputs have population covariance ``diag(σ_i)``, ``σ_i = i^{−a}``
+        (``a = spectrum_exponent``); the truth has column energies
+        ``E‖W⋆e_i‖² = i^{−b}`` (``b = signal_exponent``); ``Y = W⋆X + νE``.
+
+        Examples
+        --------
+        >>> s = Sample.synthetic(8, 3, 20, noise=0.1, seed=1)
+        >>> s.X.shape, s.Y.shape, s.W_star.shape, s.noise
+        ((8, 20), (3, 20), (3, 8), 0.1)
+        """
+        d = check_int(d, "d", low=1)
+        k = check_int(k, "k", low=1)
+        n = check_int(n, "n", low=1)
+        noise = check_real(noise, "noise", low=0, low_inclusive=True)
+        a = check_real(spectrum_exponent, "spectrum_exponent", low=0, low_inclusive=True)
+        b = check_real(signal_exponent, "signal_exponent", low=0, low_inclusive=True)
+        seed = check_int(seed, "seed", low=0)
+        rng = np.random.default_rng(seed)
+        i = np.arange(1, d + 1, dtype=float)
+        X = rng.standard_normal((d, n)) * i[:, None] ** (-a / 2)        # (d, n)
+        W_star = rng.standard_normal((k, d)) * i ** (-b / 2) / np.sqrt(k)  # (k, d)
+        Y = W_star @ X + noise * rng.standard_normal((k, n))            # (k, n)
+        return cls(X, Y, W_star=W_star, noise=noise)

@@ -115,18 +115,20 @@ class _Eigen:
 
 
 def _eigen(sample: Sample) -> _Eigen:
+    """Eigenvalues and eigenvectors of ``XXᵀ`` from an SVD of ``X`` (of ``R`` in ``Xᵀ = QR``
+    when ``n > d``: the same singular values and left vectors at ``O(nd²)`` cost)."""
     X, Y = sample.X, sample.Y
     d, n = X.shape
-    U, sv, Vt = np.linalg.svd(X, full_matrices=False)         # U (d, q), Vt (q, n)
+    core = sla.qr(X.T, mode="r", check_finite=False)[0][:d].T if n > d else X  # (d, ≤d)
+    U, sv, _ = sla.svd(core, full_matrices=False, check_finite=False)          # U (d, q)
     tol = _RANK_RTOL * np.finfo(float).eps * max(d, n) * (sv[0] if sv.size else 0.0)
     rho = int(np.sum(sv > tol))
-    if U.shape[1] < d:                                          # complete to a basis of R^d
-        Qf, _ = np.linalg.qr(np.hstack([U, np.zeros((d, d - U.shape[1]))]), mode="complete")
-        U = np.hstack([U, Qf[:, U.shape[1]:]])
+    if U.shape[1] < d:                                            # complete to a basis of R^d
+        U = _complete(U)
     s = np.zeros(d)
     s[:rho] = sv[:rho] ** 2
     z = np.zeros((sample.k, d))
-    z[:, :rho] = (Y @ Vt[:rho].T) * sv[:rho]                    # Y Xᵀ u_i = s_i^{1/2} Y v_i
+    z[:, :rho] = (Y @ X.T) @ U[:, :rho]                           # z_i = Y Xᵀ u_i
     return _Eigen(s=s, U=U, z=z, rho=rho)
 
 
@@ -135,7 +137,7 @@ def _complete(Bt: np.ndarray) -> np.ndarray:
     D, p = Bt.shape
     if p == D:
         return Bt
-    Qf, _ = np.linalg.qr(Bt, mode="complete")
+    Qf = sla.qr(Bt, mode="full", check_finite=False)[0]
     return np.hstack([Bt, Qf[:, p:]])
 
 
@@ -149,6 +151,7 @@ class _Problem:
     m: int
     r: int
     Bt: np.ndarray | None   # (d, m) width basis in eigen coordinates; None for "pca"
+    R: np.ndarray | None    # (d, d) [Bt, Bt⊥]; None for "pca"
     W_star: np.ndarray | None
 
 
@@ -165,7 +168,8 @@ def _resolve(student: Student, sample: Sample) -> _Problem:
             f"rank_rule has shape {student.rank_rule.shape}, must have k == {k} along axis 0.")
     r = min(k, m) if student.rank is None else student.rank
     check_int(r, "rank", low=1, high=min(k, m), high_rule="min(k, width)")
-    if student.rank_rule == "oracle" and sample.W_star is None:
+    if isinstance(student.rank_rule, str) and student.rank_rule == "oracle" \
+            and sample.W_star is None:
         raise LingaussError(
             "rank_rule == 'oracle' needs the true weights: sample.W_star is None.")
     eig = _eigen(sample)
@@ -175,7 +179,8 @@ def _resolve(student: Student, sample: Sample) -> _Problem:
         Bt = eig.U[:m, :].T.copy()
     else:
         Bt = None
-    return _Problem(eig=eig, d=d, k=k, m=m, r=r, Bt=Bt, W_star=sample.W_star)
+    return _Problem(eig=eig, d=d, k=k, m=m, r=r, Bt=Bt, R=None if Bt is None else _complete(Bt),
+                    W_star=sample.W_star)
 
 
 @dataclass(frozen=True)
@@ -210,7 +215,7 @@ def _tau2(student: Student, prob: _Problem, a: np.ndarray) -> float:
     if prob.Bt is None:
         tr_perp = float(np.sum(a[m:]))
     else:
-        Bperp = _complete(prob.Bt)[:, m:]
+        Bperp = prob.R[:, m:]
         tr_perp = float(np.sum(a[:, None] * Bperp ** 2))
     return dim_c / (r * tr_perp + (k - r) * float(np.sum(a)))
 
@@ -300,7 +305,7 @@ def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
     sampled = student.soft_labels != "mean"
 
     if space == "parameter":
-        R = np.eye(d) if diag else _complete(prob.Bt)          # (d, d)
+        R = np.eye(d) if diag else prob.R                      # (d, d)
         cov_t = 1.0 / a if diag else (R.T / a) @ R
         trained = _Group(
             rows=r, p=m, mean_s=_pad(mean_s_w, d), cov_s=_blockdiag(sig_w, tau2, d),
@@ -332,8 +337,7 @@ def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
             extra=s[:rho] * _blockdiag(extra_w, 0.0, d)[:rho] if sampled else None)
         floor = _rank_floor(M_T[:, :p] * sq[:p], tvar[:p], r)
         return [trained, complement], floor
-    Bt = prob.Bt
-    R = _complete(Bt)
+    Bt, R = prob.Bt, prob.R
     G = sq[:, None] * Bt[:rho]                                 # (ρ, m) basis of range(XᵀB)
     UG, sv, _ = np.linalg.svd(G, full_matrices=False)
     p = int(np.sum(sv > np.finfo(float).eps * max(G.shape) * (sv[0] if sv.size else 0.0)))

@@ -111,7 +111,7 @@ class Student:
     >>> Student(beta=1.0, ridge=1.0, rank_rule="best")
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: Unknown value for rank_rule: 'best'. Possible values: ('optimal', 'oracle') or an orthonormal 2-D array.
+    lingauss._validation.LingaussError: Unknown value for rank_rule: 'best'. Possible values: ('optimal', 'oracle').
     """
 
     beta: float

@@ -1,0 +1,237 @@
+"""The command-line interface: ``lingauss divergence SPEC`` and ``lingauss demo``.
+
+Usage::
+
+    lingauss divergence SPEC [--json] [--space S] [--direction D]
+    lingauss demo [--print-spec]
+    python -m lingauss ...                      # the same
+
+Bad input (a :class:`~lingauss.LingaussError` or an unreadable file) prints one line
+``lingauss: error: <message>`` on stderr and exits with status 2; nothing is written to stdout
+(each command writes into a buffer that is flushed only on success).  Usage errors exit with
+status 2 as well (argparse).
+
+The demo is a sequence of steps (:data:`DEMO_STEPS`) sharing a :class:`DemoContext`; a new
+step (a plot, a table written to ``-o DIR``) is one more function in that tuple.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, TextIO
+
+from . import __version__
+from ._validation import LingaussError, check_option
+from .divergence import TERMS, Decomposition, divergence
+from .model import DIRECTIONS, SPACES
+from .spec import Spec, default_spec, default_spec_text, load_spec
+
+PROG = "lingauss"
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------------
+
+def resolved_width_rank(spec: Spec) -> tuple[int, int]:
+    """The width ``m`` and rank ``r`` the divergence uses (defaults ``d`` and ``min(k, m)``).
+
+    >>> resolved_width_rank(default_spec())
+    (16, 8)
+    """
+    d, k = spec.sample.d, spec.sample.k
+    m = d if spec.student.width is None else spec.student.width
+    r = min(k, m) if spec.student.rank is None else spec.student.rank
+    return m, r
+
+
+def problem_line(spec: Spec, *, rank: str | None = None) -> str:
+    """One line naming the problem: sizes, width, rank, space and direction.
+
+    ``rank`` replaces the spec's (resolved) rank in the line, e.g. ``"1..8"`` for a sweep.
+
+    >>> print(problem_line(default_spec()))
+    <default spec>: d=32 k=8 n=64 width=16 rank=8 space=parameter direction=forward
+    """
+    s = spec.sample
+    m, r = resolved_width_rank(spec)
+    r = r if rank is None else rank
+    source = "<default spec>" if spec.path is None else str(spec.path)
+    return (f"{source}: d={s.d} k={s.k} n={s.n} width={m} rank={r} "
+            f"space={spec.space} direction={spec.direction}")
+
+
+def format_table(header: tuple[str, ...], rows: list[tuple]) -> str:
+    """A plain aligned text table: text left-aligned, numbers right-aligned (``.6g``).
+
+    >>> print(format_table(("term", "value"), [("total", 1.5), ("bias", 0.25)]))
+    term   value
+    -----  -----
+    total    1.5
+    bias    0.25
+    """
+    def cell(value):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int):
+            return str(value)
+        return "" if value is None else f"{value:.6g}"
+
+    cells = [[cell(v) for v in row] for row in rows]
+    numeric = [not all(isinstance(row[j], str) for row in rows) for j in range(len(header))]
+    widths = [max([len(header[j])] + [len(row[j]) for row in cells]) for j in range(len(header))]
+
+    def line(values):
+        parts = [v.rjust(w) if num else v.ljust(w)
+                 for v, w, num in zip(values, widths, numeric)]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths])]
+                     + [line(row) for row in cells])
+
+
+def decomposition_table(dec: Decomposition) -> str:
+    """The terms of a decomposition, one per row (a std. error column when present)."""
+    values = dec.as_dict()
+    names = [name for name in TERMS if name in values]
+    if dec.stderr:
+        rows = [(name, values[name], dec.stderr.get(name)) for name in names]
+        return format_table(("term", "value", "std. error"), rows)
+    return format_table(("term", "value"), [(name, values[name]) for name in names])
+
+
+# --------------------------------------------------------------------------------------------
+# Commands: each writes to ``out`` and raises LingaussError on bad input
+# --------------------------------------------------------------------------------------------
+
+def _cmd_divergence(args: argparse.Namespace, out: TextIO) -> None:
+    spec = load_spec(args.spec)
+    changes = {}
+    if args.space is not None:
+        changes["space"] = check_option(args.space, "--space", SPACES)
+    if args.direction is not None:
+        changes["direction"] = check_option(args.direction, "--direction", DIRECTIONS)
+    spec = spec.replace(**changes)
+    dec = divergence(spec.teacher, spec.student, spec.sample, space=spec.space,
+                     direction=spec.direction)
+    if args.json:
+        out.write(json.dumps(dec.as_dict()) + "\n")
+        return
+    out.write(problem_line(spec) + "\n")
+    out.write(decomposition_table(dec) + "\n")
+
+
+@dataclass
+class DemoContext:
+    """What the demo steps share: the spec, the output stream and the results so far."""
+
+    spec: Spec
+    out: TextIO
+    results: dict = field(default_factory=dict)
+
+
+def demo_rank_sweep(ctx: DemoContext) -> None:
+    """The decomposition at every rank ``1..min(k, width)``; stored as ``results["ranks"]``."""
+    spec = ctx.spec
+    m, _ = resolved_width_rank(spec)
+    ranks = range(1, min(spec.sample.k, m) + 1)
+    sweep = [(r, divergence(spec.teacher, spec.student.replace(rank=r), spec.sample,
+                            space=spec.space, direction=spec.direction)) for r in ranks]
+    ctx.results["ranks"] = sweep
+    columns = ("total", "bias", "variance", "rank_bottleneck", "rank_floor")
+    rows = [(r,) + tuple(getattr(dec, name) for name in columns) for r, dec in sweep]
+    ctx.out.write(problem_line(spec, rank=f"{ranks[0]}..{ranks[-1]}") + "\n")
+    ctx.out.write(format_table(("rank",) + columns, rows) + "\n")
+
+
+# The demo, in order. Each step takes the DemoContext; add steps here.
+DEMO_STEPS: tuple[Callable[[DemoContext], None], ...] = (demo_rank_sweep,)
+
+
+def _cmd_demo(args: argparse.Namespace, out: TextIO) -> None:
+    if args.print_spec:
+        out.write(default_spec_text())
+        return
+    ctx = DemoContext(spec=default_spec(), out=out)
+    for step in DEMO_STEPS:
+        step(ctx)
+
+
+# --------------------------------------------------------------------------------------------
+# Parser and entry point
+# --------------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands ``divergence`` and ``demo``)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Linear-Gaussian calculator for the theory of knowledge distillation.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser(
+        "divergence", help="the distillation divergence of a spec file and its terms",
+        description="Evaluate K = bias + variance + rank_bottleneck for the problem in a "
+                    "TOML spec file (see `lingauss demo --print-spec` for an example).")
+    p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object {term: value} instead of a table")
+    p.add_argument("--space", metavar="S",
+                   help=f"override [divergence] space: one of {', '.join(SPACES)}")
+    p.add_argument("--direction", metavar="D",
+                   help=f"override [divergence] direction: one of {', '.join(DIRECTIONS)}")
+    p.set_defaults(run=_cmd_divergence)
+
+    p = commands.add_parser(
+        "demo", help="the embedded default problem across ranks",
+        description="Run the embedded default problem: its decomposition at every rank.")
+    p.add_argument("--print-spec", action="store_true",
+                   help="print the default spec (a valid spec file to copy) and exit")
+    p.set_defaults(run=_cmd_demo)
+    return parser
+
+
+def _error_line(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        message = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    else:
+        message = str(exc)
+    return f"{PROG}: error: " + " ".join(message.split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0, or 2 on bad input).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Examples
+    --------
+    >>> main(["demo", "--print-spec"])        # doctest: +ELLIPSIS
+    # The default lingauss problem: ...
+    [data]
+    ...
+    0
+    >>> main(["divergence", "no-such-spec.toml"])   # one line on stderr
+    2
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:           # usage error (2), --help or --version (0)
+        return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 2
+    out = io.StringIO()
+    try:
+        args.run(args, out)
+    except (LingaussError, OSError) as exc:
+        print(_error_line(exc), file=sys.stderr)
+        return 2
+    sys.stdout.write(out.getvalue())
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,369 @@
+"""Problem files: a TOML spec describing a teacher, a student, a sample and a divergence.
+
+A spec has four sections (``lingauss/default.toml`` is a complete, commented example)::
+
+    [data]          # either a sample file ...
+    file = "sample.npz"         # arrays X (d, n), Y (k, n); optional W_star (k, d), noise
+    # ... or a synthetic problem (Sample.synthetic): d, k, n required;
+    # noise = 0.5, seed = 0, spectrum_exponent = 1.0, signal_exponent = 1.0 by default
+
+    [teacher]       # Teacher: beta, ridge
+    [student]       # Student: beta, ridge, alpha, width, rank, basis, rank_rule,
+                    # complement_variance, soft_labels, soft_label_noise
+    [divergence]    # optional: space = "parameter", direction = "forward"
+
+``basis`` and ``rank_rule`` take an option string or the path of a ``.npy`` file holding the
+matrix (a string ending in ``.npy``).  Relative paths are read from the spec file's folder.
+
+Every problem raises one :class:`~lingauss.LingaussError` whose message starts with the spec
+file's name and names the section, the key, the value and the rule, e.g.
+``spec.toml: [teacher] beta == -1, must be > 0.``  Unknown sections and keys are errors
+(a typo never silently falls back to a default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib.resources
+import pathlib
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from ._validation import LingaussError, check_option
+from .model import BASES, DIRECTIONS, RANK_RULES, SPACES, Sample, Student, Teacher
+
+SECTIONS = ("data", "teacher", "student", "divergence")
+REQUIRED_SECTIONS = ("data", "teacher", "student")
+# [data]: a sample file, or the arguments of Sample.synthetic (its defaults apply).
+SYNTHETIC_REQUIRED = ("d", "k", "n")
+SYNTHETIC_OPTIONAL = ("noise", "seed", "spectrum_exponent", "signal_exponent")
+DATA_KEYS = ("file",) + SYNTHETIC_REQUIRED + SYNTHETIC_OPTIONAL
+NPZ_REQUIRED = ("X", "Y")
+NPZ_ARRAYS = NPZ_REQUIRED + ("W_star", "noise")
+# [teacher], [student]: the keyword arguments of the model classes.
+TEACHER_KEYS = tuple(f.name for f in dataclasses.fields(Teacher))
+STUDENT_KEYS = tuple(f.name for f in dataclasses.fields(Student))
+STUDENT_REQUIRED = tuple(f.name for f in dataclasses.fields(Student)
+                         if f.default is dataclasses.MISSING)
+STUDENT_MATRICES = {"basis": BASES, "rank_rule": RANK_RULES}   # option or a .npy file
+DIVERGENCE_KEYS = ("space", "direction")
+
+
+@dataclass(frozen=True, eq=False)
+class Spec:
+    """A complete problem: what :func:`lingauss.divergence` needs, read from a spec file.
+
+    Parameters
+    ----------
+    teacher : Teacher
+    student : Student
+    sample : Sample
+    space : {"parameter", "prediction"}, default "parameter"
+    direction : {"forward", "reverse", "symmetric"}, default "forward"
+    path : pathlib.Path or None
+        The spec file it was read from (``None`` for the embedded default or a string).
+
+    Examples
+    --------
+    >>> spec = default_spec()
+    >>> spec.sample.X.shape, spec.student.width, spec.space, spec.direction
+    ((32, 64), 16, 'parameter', 'forward')
+    >>> spec.replace(direction="both")
+    Traceback (most recent call last):
+    ...
+    lingauss._validation.LingaussError: Unknown value for direction: 'both'. Possible values: ('forward', 'reverse', 'symmetric').
+    """
+
+    teacher: Teacher
+    student: Student
+    sample: Sample
+    space: str = "parameter"
+    direction: str = "forward"
+    path: pathlib.Path | None = None
+
+    def __post_init__(self):
+        for value, name, cls in ((self.teacher, "teacher", Teacher),
+                                 (self.student, "student", Student),
+                                 (self.sample, "sample", Sample)):
+            if not isinstance(value, cls):
+                raise LingaussError(f"{name} == {value!r}, must be a lingauss.{cls.__name__}.")
+        check_option(self.space, "space", SPACES)
+        check_option(self.direction, "direction", DIRECTIONS)
+        if self.path is not None:
+            object.__setattr__(self, "path", pathlib.Path(self.path))
+
+    def replace(self, **changes) -> "Spec":
+        """A copy with some fields changed (validated again).
+
+        >>> default_spec().replace(space="prediction").space
+        'prediction'
+        """
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        s = self.sample
+        return (f"Spec(teacher={self.teacher!r}, student={self.student!r}, "
+                f"sample=<Sample d={s.d} k={s.k} n={s.n}>, space={self.space!r}, "
+                f"direction={self.direction!r}, path={self.path!r})")
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
+
+def load_spec(path) -> Spec:
+    """Read a spec file (TOML); relative data paths are taken from its folder.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The spec file.
+
+    Returns
+    -------
+    Spec
+
+    Raises
+    ------
+    LingaussError
+        The file is missing or unreadable, is not valid TOML (the message gives the line and
+        column), has an unknown or missing section or key, or a value breaks its rule.
+
+    Examples
+    --------
+    >>> load_spec("no-such-spec.toml")
+    Traceback (most recent call last):
+    ...
+    lingauss._validation.LingaussError: no-such-spec.toml: cannot read the spec file: No such file or directory.
+    """
+    if not isinstance(path, (str, pathlib.PurePath)):
+        raise LingaussError(f"path == {path!r}, must be the path of a TOML spec file.")
+    path = pathlib.Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LingaussError(f"{path}: cannot read the spec file: {_reason(exc)}.") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LingaussError(
+            f"{path}: invalid TOML: not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
+    return _build(_parse(text, str(path)), str(path), path.parent, path)
+
+
+def loads_spec(text: str, *, folder=None, name: str = "<string>") -> Spec:
+    """A spec from TOML text; ``folder`` (default: the working directory) anchors relative paths.
+
+    ``name`` stands for the file in error messages.
+
+    Examples
+    --------
+    >>> spec = loads_spec('''
+    ... [data]
+    ... d = 4
+    ... k = 2
+    ... n = 6
+    ... [teacher]
+    ... beta = 1.0
+    ... ridge = 1.0
+    ... [student]
+    ... beta = 1.0
+    ... ridge = 2.0
+    ... rank = 1
+    ... ''')
+    >>> spec.sample.Y.shape, spec.student.rank, spec.student.ridge, spec.path is None
+    ((2, 6), 1, 2.0, True)
+    >>> loads_spec("[teacher]\\nbeta 1\\n")
+    Traceback (most recent call last):
+    ...
+    lingauss._validation.LingaussError: <string>: invalid TOML: Expected '=' after a key in a key/value pair (at line 2, column 6)
+    """
+    if not isinstance(text, str):
+        raise LingaussError(f"text == {text!r}, must be a string of TOML.")
+    folder = pathlib.Path(folder) if folder is not None else pathlib.Path()
+    return _build(_parse(text, name), name, folder, None)
+
+
+def default_spec_text() -> str:
+    """The TOML text of the embedded default problem (``lingauss/default.toml``).
+
+    >>> "[student]" in default_spec_text()
+    True
+    """
+    return importlib.resources.files(__package__).joinpath("default.toml").read_text(
+        encoding="utf-8")
+
+
+def default_spec() -> Spec:
+    """The embedded default problem, read from ``lingauss/default.toml`` by the same loader.
+
+    A synthetic power-law sample (d = 32, k = 8, n = 64, noise 0.5, signal exponent 1.5),
+    teacher and student with ``β = 4``, ``λ = 1``, student width 16 and full rank.
+
+    >>> spec = default_spec()
+    >>> (spec.sample.d, spec.sample.k, spec.sample.n, spec.student.width, spec.student.rank)
+    (32, 8, 64, 16, None)
+    """
+    return loads_spec(default_spec_text(), name="<default spec>")
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing and building
+# --------------------------------------------------------------------------------------------
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _parse(text: str, where: str) -> dict:
+    """TOML → dict; a syntax error names its line (tomllib's "(at line N, column M)")."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        if message.endswith("(at end of document)"):
+            lines = text.split("\n")
+            message = message[: -len("(at end of document)")] + (
+                f"(at end of document, line {len(lines)}, column {len(lines[-1]) + 1})")
+        raise LingaussError(f"{where}: invalid TOML: {message}") from None
+
+
+@contextlib.contextmanager
+def _context(prefix: str):
+    """Re-raise a model's :class:`LingaussError` with ``prefix`` (file and section) in front."""
+    try:
+        yield
+    except LingaussError as exc:
+        raise LingaussError(f"{prefix}{exc}") from None
+
+
+def _table(doc: dict, name: str, where: str, allowed: tuple, required: tuple) -> dict:
+    """Section ``name`` with its keys checked against ``allowed`` and ``required``."""
+    table = doc.get(name, {})
+    unknown = [key for key in table if key not in allowed]
+    if unknown:
+        raise LingaussError(
+            f"{where}: Unknown key in [{name}]: {unknown[0]!r}. Allowed keys: {allowed}.")
+    missing = [key for key in required if key not in table]
+    if missing:
+        raise LingaussError(
+            f"{where}: Missing key in [{name}]: {missing[0]!r}. Required keys: {required}.")
+    return table
+
+
+def _build(doc: dict, where: str, folder: pathlib.Path, path) -> Spec:
+    for name, value in doc.items():
+        if name not in SECTIONS:
+            what = f"section: [{name}]" if isinstance(value, dict) else f"top-level key: {name!r}"
+            raise LingaussError(f"{where}: Unknown {what}. Allowed sections: {SECTIONS}.")
+        if not isinstance(value, dict):
+            raise LingaussError(
+                f"{where}: {name} == {value!r}, must be a section [{name}] (a TOML table).")
+    missing = [name for name in REQUIRED_SECTIONS if name not in doc]
+    if missing:
+        raise LingaussError(f"{where}: Missing section: [{missing[0]}]. "
+                            f"Required sections: {REQUIRED_SECTIONS}.")
+    sample = _sample(_table(doc, "data", where, DATA_KEYS, ()), where, folder)
+    teacher_table = _table(doc, "teacher", where, TEACHER_KEYS, TEACHER_KEYS)
+    with _context(f"{where}: [teacher] "):
+        teacher = Teacher(**teacher_table)
+    student_table = dict(_table(doc, "student", where, STUDENT_KEYS, STUDENT_REQUIRED))
+    for key, options in STUDENT_MATRICES.items():
+        value = student_table.get(key)
+        if isinstance(value, str) and value.endswith(".npy"):
+            student_table[key] = _load_npy(value, key, folder, where)
+        elif isinstance(value, str) and value not in options:
+            raise LingaussError(
+                f"{where}: [student] Unknown value for {key}: {value!r}. Possible values: "
+                f"{options} or the path of a .npy file.")
+    with _context(f"{where}: [student] "):
+        student = Student(**student_table)
+    options = _table(doc, "divergence", where, DIVERGENCE_KEYS, ())
+    with _context(f"{where}: [divergence] "):
+        return Spec(teacher=teacher, student=student, sample=sample, path=path,
+                    space=check_option(options.get("space", "parameter"), "space", SPACES),
+                    direction=check_option(options.get("direction", "forward"), "direction",
+                                           DIRECTIONS))
+
+
+def _sample(table: dict, where: str, folder: pathlib.Path) -> Sample:
+    """``[data]``: a sample file or a synthetic problem, never both."""
+    if "file" in table:
+        synthetic = tuple(key for key in table if key != "file")
+        if synthetic:
+            raise LingaussError(
+                f"{where}: Ambiguous arguments: [data] has file == {table['file']!r} and the "
+                f"synthetic keys {synthetic}; give one or the other.")
+        return _load_npz(table["file"], folder, where)
+    missing = [key for key in SYNTHETIC_REQUIRED if key not in table]
+    if missing:
+        raise LingaussError(
+            f"{where}: Missing key in [data]: {missing[0]!r}. Give file = \"<sample>.npz\" or "
+            f"the synthetic keys {SYNTHETIC_REQUIRED} (optional: {SYNTHETIC_OPTIONAL}).")
+    with _context(f"{where}: [data] "):
+        return Sample.synthetic(**table)
+
+
+def _np_load(value, key: str, section: str, suffix: str, folder: pathlib.Path, where: str):
+    """``np.load`` of a file named relative to ``folder``; any failure is a LingaussError."""
+    if not isinstance(value, str):
+        raise LingaussError(
+            f"{where}: [{section}] {key} == {value!r}, must be the path of a {suffix} file.")
+    full = folder / pathlib.Path(value).expanduser()
+    head = f"{where}: [{section}] {key} == {value!r}"
+    try:
+        loaded = np.load(full, allow_pickle=False)
+    except OSError as exc:
+        raise LingaussError(f"{head}: cannot read {full}: {_reason(exc)}.") from None
+    except (ValueError, EOFError, zipfile.BadZipFile):
+        raise LingaussError(f"{head}: {full} is not a NumPy {suffix} file.") from None
+    want_npz = suffix == ".npz"
+    if isinstance(loaded, np.lib.npyio.NpzFile) != want_npz:
+        if not want_npz:
+            loaded.close()
+        raise LingaussError(f"{head}: {full} is not a NumPy {suffix} file.")
+    return loaded, head
+
+
+def _load_npy(value: str, key: str, folder: pathlib.Path, where: str) -> np.ndarray:
+    """A ``basis`` / ``rank_rule`` matrix from a ``.npy`` file."""
+    array, _ = _np_load(value, key, "student", ".npy", folder, where)
+    return array
+
+
+def _load_npz(value, folder: pathlib.Path, where: str) -> Sample:
+    """A sample from an ``.npz`` archive: ``X``, ``Y``; optional ``W_star``, scalar ``noise``."""
+    archive, head = _np_load(value, "file", "data", ".npz", folder, where)
+    with archive:
+        names = tuple(archive.files)
+        unknown = [name for name in names if name not in NPZ_ARRAYS]
+        if unknown:
+            raise LingaussError(
+                f"{head}: Unknown array {unknown[0]!r}. Allowed arrays: {NPZ_ARRAYS}.")
+        missing = [name for name in NPZ_REQUIRED if name not in names]
+        if missing:
+            raise LingaussError(
+                f"{head}: Missing array {missing[0]!r}. Required arrays: {NPZ_REQUIRED}.")
+        arrays = {}
+        for name in names:
+            try:
+                arrays[name] = archive[name]
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+                raise LingaussError(
+                    f"{head}: array {name!r} cannot be read, must be a numeric array "
+                    f"saved with numpy.savez.") from None
+    if "noise" in arrays:
+        noise = arrays["noise"]
+        if noise.ndim != 0:
+            raise LingaussError(f"{head}: noise has shape {noise.shape}, must be a scalar.")
+        arrays["noise"] = noise.item()
+    with _context(f"{head}: "):
+        return Sample(**arrays)

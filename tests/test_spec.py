@@ -140,9 +140,9 @@ def test_default_spec_is_the_documented_problem():
                                               spectrum_exponent=1.0, signal_exponent=1.5))
     assert spec.teacher == Teacher(beta=4.0, ridge=1.0)
     s = spec.student
-    assert (s.beta, s.ridge, s.width, s.alpha, s.rank) == (4.0, 1.0, 16, 0.0, None)
+    assert (s.beta, s.ridge, s.width, s.alpha, s.rank) == (4.0, 2.0, 16, 0.0, None)
     assert (s.basis, s.rank_rule, s.complement_variance, s.soft_labels) == (
-        "pca", "optimal", "prior", "mean")
+        "pca", "optimal", "optimal", "mean")
     assert (spec.space, spec.direction, spec.path) == ("parameter", "forward", None)
 
 

@@ -245,17 +245,22 @@ def _context(prefix: str):
         raise LingaussError(f"{prefix}{exc}") from None
 
 
+def _check_names(names, allowed: tuple, required: tuple, head: str, what: str,
+                 plural: str) -> None:
+    """Every name in ``allowed`` and every ``required`` name present (messages list them)."""
+    unknown = [name for name in names if name not in allowed]
+    if unknown:
+        raise LingaussError(f"{head}Unknown {what} {unknown[0]!r}. Allowed {plural}: {allowed}.")
+    missing = [name for name in required if name not in names]
+    if missing:
+        raise LingaussError(
+            f"{head}Missing {what} {missing[0]!r}. Required {plural}: {required}.")
+
+
 def _table(doc: dict, name: str, where: str, allowed: tuple, required: tuple) -> dict:
     """Section ``name`` with its keys checked against ``allowed`` and ``required``."""
     table = doc.get(name, {})
-    unknown = [key for key in table if key not in allowed]
-    if unknown:
-        raise LingaussError(
-            f"{where}: Unknown key in [{name}]: {unknown[0]!r}. Allowed keys: {allowed}.")
-    missing = [key for key in required if key not in table]
-    if missing:
-        raise LingaussError(
-            f"{where}: Missing key in [{name}]: {missing[0]!r}. Required keys: {required}.")
+    _check_names(tuple(table), allowed, required, f"{where}: ", f"key in [{name}]:", "keys")
     return table
 
 
@@ -344,14 +349,7 @@ def _load_npz(value, folder: pathlib.Path, where: str) -> Sample:
     archive, head = _np_load(value, "file", "data", ".npz", folder, where)
     with archive:
         names = tuple(archive.files)
-        unknown = [name for name in names if name not in NPZ_ARRAYS]
-        if unknown:
-            raise LingaussError(
-                f"{head}: Unknown array {unknown[0]!r}. Allowed arrays: {NPZ_ARRAYS}.")
-        missing = [name for name in NPZ_REQUIRED if name not in names]
-        if missing:
-            raise LingaussError(
-                f"{head}: Missing array {missing[0]!r}. Required arrays: {NPZ_REQUIRED}.")
+        _check_names(names, NPZ_ARRAYS, NPZ_REQUIRED, f"{head}: ", "array", "arrays")
         arrays = {}
         for name in names:
             try:

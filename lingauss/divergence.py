@@ -14,7 +14,6 @@ Structure used (derivations/decomposition.md):
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg as sla
 
-from ._linalg import chain_rule_kl, mixture_slack
+from ._linalg import _chol, _solve_l, chain_rule_kl, mixture_slack
 from ._validation import LingaussError, check_int, check_option
 from .model import DIRECTIONS, SPACES, Sample, Student, Teacher
 
-# Singular values of X below this multiple of eps·max(d, n)·σ_max count as zero (rank of X).
+# Singular values below this multiple of eps·max(shape)·σ_max count as zero (numerical rank).
 _RANK_RTOL = 1.0
 
 TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
@@ -120,8 +120,7 @@ def _eigen(sample: Sample) -> _Eigen:
     d, n = X.shape
     core = sla.qr(X.T, mode="r", check_finite=False)[0][:d].T if n > d else X  # (d, ≤d)
     U, sv, _ = sla.svd(core, full_matrices=False, check_finite=False)          # U (d, q)
-    tol = _RANK_RTOL * np.finfo(float).eps * max(d, n) * (sv[0] if sv.size else 0.0)
-    rho = int(np.sum(sv > tol))
+    rho = _numerical_rank(sv, X.shape)
     if U.shape[1] < d:                                            # complete to a basis of R^d
         U = _complete(U)
     s = np.zeros(d)
@@ -129,6 +128,12 @@ def _eigen(sample: Sample) -> _Eigen:
     z = np.zeros((sample.k, d))
     z[:, :rho] = (Y @ X.T) @ U[:, :rho]                           # z_i = Y Xᵀ u_i
     return _Eigen(s=s, U=U, z=z, rho=rho)
+
+
+def _numerical_rank(sv: np.ndarray, shape) -> int:
+    """Singular values (descending) above ``_RANK_RTOL · eps · max(shape) · σ_max``."""
+    tol = _RANK_RTOL * np.finfo(float).eps * max(shape) * (sv[0] if sv.size else 0.0)
+    return int(np.sum(sv > tol))
 
 
 def _complete(Bt: np.ndarray) -> np.ndarray:
@@ -239,10 +244,7 @@ def _rank_floor(mean, cov, r: int) -> float:
     """``½ Σ_{j>r} σ_j²``, ``σ_j`` the singular values of the whitened mean ``L⁻¹ meanᵀ``."""
     if mean.shape[1] == 0:
         return 0.0
-    if np.ndim(cov) == 1:
-        white = mean.T / np.sqrt(cov)[:, None]
-    else:
-        white = sla.solve_triangular(sla.cholesky(cov, lower=True), mean.T, lower=True)
+    white = _solve_l(_chol(cov), mean.T)                       # L⁻¹ meanᵀ
     sig = np.linalg.svd(white, compute_uv=False)
     return 0.5 * float(np.sum(sig[r:] ** 2))
 
@@ -339,7 +341,7 @@ def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
     Bt, R = prob.Bt, prob.R
     G = sq[:, None] * Bt[:rho]                                 # (ρ, m) basis of range(XᵀB)
     UG, sv, _ = np.linalg.svd(G, full_matrices=False)
-    p = int(np.sum(sv > np.finfo(float).eps * max(G.shape) * (sv[0] if sv.size else 0.0)))
+    p = _numerical_rank(sv, G.shape)
     Rp = _complete(UG[:, :p])                                  # (ρ, ρ)
 
     def push(cov_w, tail):

@@ -1,15 +1,18 @@
 """lingauss — a symbolic and analytic linear-Gaussian calculator for knowledge distillation."""
 
 # Model specification
-from .model import Sample, Student, Teacher
+from .model import Sample, SpectralDesign, Student, Teacher
 from ._validation import LingaussError
 
 # The exact divergence and its decomposition
 from .divergence import Decomposition, divergence
 
+# Closed forms derived by lingauss.symbolic, evaluated fast (no sympy on this path)
+from .numeric import expected_divergence, sweep
+
 # Problem files (TOML specs)
 from .spec import Spec, load_spec
 
-__all__ = ["Teacher", "Student", "Sample", "LingaussError", "Decomposition", "divergence",
-           "Spec", "load_spec"]
+__all__ = ["Teacher", "Student", "Sample", "SpectralDesign", "LingaussError", "Decomposition",
+           "divergence", "expected_divergence", "sweep", "Spec", "load_spec"]
 __version__ = "0.1.0"

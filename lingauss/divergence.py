@@ -71,6 +71,25 @@ class Decomposition:
     convexity_slack: float | None = None
     stderr: dict | None = None
 
+    @classmethod
+    def from_terms(cls, *, bias, variance, bottleneck_mean, bottleneck_covariance, rank_floor,
+                   convexity_slack=None, stderr=None) -> "Decomposition":
+        """Assemble the decomposition from its four parts (the sums are made here, once).
+
+        >>> Decomposition.from_terms(bias=1.0, variance=0.5, bottleneck_mean=1.0,
+        ...                          bottleneck_covariance=0.5, rank_floor=0.0).total
+        3.0
+        """
+        # rank_bottleneck = E_{P^𝒯} KL(P^{𝒞|𝒯} ‖ P'^{𝒞|𝒯}) = mean part + covariance part
+        rank_bottleneck = bottleneck_mean + bottleneck_covariance
+        # K = KL(P^𝒯 ‖ P'^𝒯) + E KL(P^{𝒞|𝒯} ‖ P'^{𝒞|𝒯}) = (bias + variance) + rank_bottleneck
+        total = bias + variance + rank_bottleneck
+        return cls(total=total, bias=bias, variance=variance, rank_bottleneck=rank_bottleneck,
+                   bottleneck_mean=bottleneck_mean, bottleneck_covariance=bottleneck_covariance,
+                   rank_floor=rank_floor,
+                   convexity_bound=None if convexity_slack is None else total + convexity_slack,
+                   convexity_slack=convexity_slack, stderr=stderr)
+
     def as_dict(self) -> dict:
         """The terms as ``{name: float}`` (absent terms omitted; ``stderr_<name>`` added)."""
         out = {name: float(getattr(self, name)) for name in TERMS
@@ -206,22 +225,36 @@ class _Group:
     extra: np.ndarray | None = None
 
 
+def optimal_tau2(d, k, m, r, sum_a_perp, sum_a, ridge):
+    """``τ²* = dim 𝒞 / tr(teacher precision on 𝒞)`` (MODEL.md §3); broadcasts.
+
+    ``dim 𝒞 = r(d − m) + (k − r)d`` and the trace is ``r·Σ_{i∉width} a_i + (k − r)·Σ_i a_i``
+    (``sum_a_perp``: the teacher precision's trace on the complement of the width); when the
+    complement is empty ``τ²`` is unused and ``1/λ_S`` is returned.
+
+    >>> float(optimal_tau2(4, 2, 2, 1, 3.0, 10.0, 1.0))   # (2 + 4) / (3 + 10)
+    0.46153846153846156
+    """
+    dim_c = r * (d - m) + (k - r) * d
+    tr = r * sum_a_perp + (k - r) * sum_a
+    safe = np.where(dim_c == 0, 1.0, tr)
+    return np.where(dim_c == 0, 1.0 / ridge, dim_c / safe)
+
+
 def _tau2(student: Student, prob: _Problem, a: np.ndarray) -> float:
-    """``τ²``: ``1/λ_S``, a number, or ``dim 𝒞 / tr(teacher precision on 𝒞)`` (MODEL.md §3)."""
+    """``τ²``: ``1/λ_S``, a number, or :func:`optimal_tau2` (MODEL.md §3)."""
     cv = student.complement_variance
     if not isinstance(cv, str):
         return float(cv)
-    d, k, m, r = prob.d, prob.k, prob.m, prob.r
-    dim_c = r * (d - m) + (k - r) * d
-    if cv == "prior" or dim_c == 0:
+    if cv == "prior":
         return 1.0 / student.ridge
     # teacher precision diag(a) in eigen coordinates, restricted to the complement of the width
     if prob.Bt is None:
-        tr_perp = float(np.sum(a[m:]))
+        tr_perp = float(np.sum(a[prob.m:]))
     else:
-        Bperp = prob.R[:, m:]
-        tr_perp = float(np.sum(a[:, None] * Bperp ** 2))
-    return dim_c / (r * tr_perp + (k - r) * float(np.sum(a)))
+        tr_perp = float(np.sum(a[:, None] * prob.R[:, prob.m:] ** 2))
+    return float(optimal_tau2(prob.d, prob.k, prob.m, prob.r, tr_perp, float(np.sum(a)),
+                              student.ridge))
 
 
 def _blockdiag(A, tail: float, size: int):
@@ -378,17 +411,8 @@ def _decompose(groups, floor: float, direction: str) -> Decomposition:
             if g.extra is not None:
                 slack += mixture_slack(g.mean_t, g.cov_t, g.mean_s, g.cov_s_cond, g.extra,
                                        g.rows, reverse)
-    bias, variance = terms["bias"], terms["variance"]
-    # rank_bottleneck = E_{P^𝒯} KL(P^{𝒞|𝒯} ‖ P'^{𝒞|𝒯}) = mean part + covariance part
-    rank_bottleneck = terms["bottleneck_mean"] + terms["bottleneck_covariance"]
-    # K = KL(P^𝒯 ‖ P'^𝒯) + E KL(P^{𝒞|𝒯} ‖ P'^{𝒞|𝒯}) = (bias + variance) + rank_bottleneck
-    total = bias + variance + rank_bottleneck
-    return Decomposition(
-        total=total, bias=bias, variance=variance, rank_bottleneck=rank_bottleneck,
-        bottleneck_mean=terms["bottleneck_mean"],
-        bottleneck_covariance=terms["bottleneck_covariance"], rank_floor=floor,
-        convexity_bound=total + slack if sampled else None,
-        convexity_slack=slack if sampled else None)
+    return Decomposition.from_terms(**terms, rank_floor=floor,
+                                    convexity_slack=slack if sampled else None)
 
 
 def _check_inputs(teacher, student, sample, space, direction):

@@ -1,11 +1,3 @@
-# DRAFT for issue 3 (symbolic engine) — NOT part of the package, not imported, not tested.
-# Kept here so the next session can continue it; move to lingauss/symbolic.py when finished.
-# State: derive() works for every (space, soft_labels, direction) in the "expected" flavour in
-# a few seconds each and reproduces MODEL.md §5 for parameter/mean/forward; the convexity
-# slack is derived on abstract symbols; generated_source() (code generation with sympy.cse for
-# all 24 combinations) did not finish within an hour — find the slow derive()/cse call
-# (probably the "conditional" flavour or prediction-space sampled+noise) before using it.
-# The derive() docstring example for "bias" is a placeholder and is wrong.
 """The symbolic engine: per-mode closed forms derived with sympy from the model's definitions.
 
 Nothing here is a hand-typed final formula. For one eigen-mode ``i`` of ``XXᵀ`` (eigenvalue
@@ -186,8 +178,10 @@ def linear_moments(expr: sp.Expr, variables: dict) -> Moments:
             if sp.simplify(sp.diff(expr, a, b)) != 0:
                 raise AssertionError(f"{expr} is not affine in {a}, {b}")
     mean = expr.subs({x: m.mean for x, m in variables.items()})
-    var = sum((sp.diff(expr, x) ** 2 * m.var for x, m in variables.items()), sp.S.Zero)
-    return Moments(sp.simplify(mean), sp.simplify(var))
+    # each summand factored on its own: a sum of positive products, free of cancellation
+    var = sum((sp.factor(sp.diff(expr, x) ** 2) * m.var for x, m in variables.items()),
+              sp.S.Zero)
+    return Moments(sp.simplify(mean), var)
 
 
 _wT = sp.Symbol("w_T", real=True)      # a teacher coordinate drawn from its kernel
@@ -217,7 +211,7 @@ def student_moments(soft_labels: str) -> Moments:
             variables[_eps] = Moments(sp.S.Zero, sp.S.One)
     mean_given = cond.mean.subs(_zt, alpha * _z + (1 - alpha) * zhat)
     marg = linear_moments(mean_given, variables)
-    return Moments(marg.mean, sp.simplify(cond.var + marg.var))
+    return Moments(marg.mean, cond.var + marg.var)
 
 
 @functools.lru_cache(maxsize=None)
@@ -239,7 +233,7 @@ def push_to_prediction(m: Moments) -> Moments:
     """
     y = sp.sqrt(s) * _w + nu * _eps
     out = linear_moments(y, {_w: m, _eps: Moments(sp.S.Zero, sp.S.One)})
-    return Moments(out.mean, sp.expand(out.var))
+    return Moments(out.mean, out.var)
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,16 +271,21 @@ def scalar_kl() -> tuple[sp.Expr, sp.Expr]:
                    - (ratio - 1 - sp.log(ratio)) / 2) != 0:
         raise AssertionError("covariance part of the Gaussian KL is not ½ v(v1/v2)")
     mean = sp.factor(sp.simplify(kl - cov))
+    if sp.simplify(mean.subs(_m1, _m1 + _m2) - mean.subs({_m1: _m1 + _m2, _m2: 0})) != 0:
+        raise AssertionError("mean part of the Gaussian KL is not a function of m1 − m2")
     return v(_v1 / _v2) / 2, mean
 
 
 def kl_pieces(first: Moments, second: Moments) -> tuple[sp.Expr, sp.Expr]:
-    """``(covariance part, mean part)`` of ``KL(first ‖ second)`` for one coordinate."""
+    """``(covariance part, mean part)`` of ``KL(first ‖ second)`` for one coordinate.
+
+    The variances are substituted as they come (sums of positive terms, never expanded into
+    differences), and the mean gap is factored: the forms stay free of cancellation.
+    """
     cov, mean = scalar_kl()
-    sub = {_m1: first.mean, _m2: second.mean, _v1: first.var, _v2: second.var}
-    ratio = sp.simplify(first.var / second.var)
-    return cov.subs(_v1 / _v2, ratio).xreplace({_v1: first.var, _v2: second.var}), \
-        sp.simplify(mean.xreplace(sub))
+    gap = sp.factor(sp.cancel(first.mean - second.mean))
+    return (cov.xreplace({_v1: first.var, _v2: second.var}),
+            mean.xreplace({_m1: gap, _m2: sp.S.Zero, _v2: second.var}))
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,11 +304,12 @@ def _sum_rows(piece: sp.Expr, flavour: str, rows: sp.Expr, energy: sp.Expr) -> s
     """
     if not piece.has(_z):
         return rows * piece
-    poly = sp.Poly(sp.expand(piece), _z)
-    if poly.degree() > 2 or sp.simplify(poly.coeff_monomial(_z)) != 0:
+    # Taylor coefficients in z (exact for a polynomial of degree <= 2; checked below).
+    c0 = piece.subs(_z, 0)
+    c1 = sp.cancel(sp.diff(piece, _z).subs(_z, 0))
+    c2 = sp.diff(piece, _z, 2) / 2
+    if c1 != 0 or sp.cancel(sp.diff(piece, _z, 3)) != 0:
         raise AssertionError(f"piece is not c0 + c2 z²: {piece}")
-    c0 = sp.simplify(poly.coeff_monomial(1))
-    c2 = sp.factor(poly.coeff_monomial(_z ** 2))
     if flavour == "conditional":
         return c2 * energy + rows * c0
     mean_z, var_z = s * _t, nu ** 2 * s
@@ -372,12 +372,7 @@ def convexity_slack_coordinate(space: str, soft_labels: str, direction: str) -> 
     g_ = sp.Symbol("g", real=True)
     ratio = sp.factor(sp.cancel((marg.var - cond.var) / cond.var))
     return _slack_abstract(direction).subs(
-        {rho: ratio, c_: cond.var, vT_: teacher.var, g_: teacher.mean - marg.mean})
-
-
-def _tidy_v(expr: sp.Expr) -> sp.Expr:
-    """Factor the argument of every ``v(·)``."""
-    return expr.replace(lambda e: isinstance(e, v), lambda e: v(sp.factor(sp.cancel(e.args[0]))))
+        {rho: ratio, c_: cond.var, vT_: teacher.var, g_: sp.factor(sp.cancel(teacher.mean - marg.mean))})
 
 
 def _space(m: Moments, space: str) -> Moments:
@@ -413,7 +408,7 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
     >>> forms["kept"]["variance"]
     r*v((beta_T*s + lambda_T)/(beta_S*s + lambda_S))/2
     >>> forms["kept"]["bias"]
-    r*v((beta_T*s + lambda_T)/(beta_S*s + lambda_S))/2
+    (alpha*beta_S*lambda_T - beta_T*lambda_S)**2*(nu**2*r*s + s**2*thetaQ2)/(2*(beta_S*s + lambda_S)**2*(beta_T*s + lambda_T))
     >>> forms["dropped"]["bias"]
     0
     """
@@ -430,7 +425,6 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
 
     cov_tr, mean_tr = pieces(trained)
     cov_c, mean_c = pieces(compl)
-    cov_tr, cov_c = _tidy_v(cov_tr), _tidy_v(cov_c)
     in_Q, out_Q = (thetaQ2, thetaP2) if flavour == "expected" else (zQ2, zP2)
     kept = dict(
         variance=_sum_rows(cov_tr, flavour, r, in_Q),
@@ -507,6 +501,8 @@ def generated_source() -> str:
     lines = [
         '"""Numeric per-mode terms generated by ``lingauss.symbolic`` (do not edit by hand).',
         "",
+        "Each function returns its pieces unbroadcast (a constant may come back as a number).",
+        "",
         "Regenerate with ``python -m lingauss.symbolic``; tests/test_symbolic.py fails when this",
         "file differs from a fresh derivation. Arguments: ``ARGS[flavour]``; each function",
         "returns the pieces named in ``PIECES[key]``, key = (space, soft_labels, direction,",
@@ -536,8 +532,7 @@ def generated_source() -> str:
                         lines.append(f"def {fname}({argnames}):")
                         for sym, sub in subs:
                             lines.append(f"    {sym} = {printer.doprint(sub)}")
-                        zero = "0.0 * s"
-                        body = ", ".join(f"{printer.doprint(e)} + {zero}" for e in reduced)
+                        body = ", ".join(printer.doprint(e) for e in reduced)
                         lines += [f"    return ({body},)", ""]
                         key = (space, soft, direction, flavour, regime)
                         lines.append(f"FUNCTIONS[{key!r}] = {fname}")

@@ -1,8 +1,11 @@
-"""The command-line interface: ``lingauss divergence SPEC`` and ``lingauss demo``.
+"""The command-line interface: ``lingauss divergence | expected | derive | demo``.
 
 Usage::
 
     lingauss divergence SPEC [--json] [--space S] [--direction D]
+    lingauss expected SPEC [--json] [--monte-carlo N] [--seed SEED] [--space S] [--direction D]
+    lingauss derive [--latex | --pretty] [--space S] [--soft-labels L] [--direction D]
+                    [--flavour F]
     lingauss demo [--print-spec]
     python -m lingauss ...                      # the same
 
@@ -27,7 +30,8 @@ from typing import Callable, TextIO
 from . import __version__
 from ._validation import LingaussError, check_option
 from .divergence import TERMS, Decomposition, divergence
-from .model import DIRECTIONS, SPACES
+from .model import DIRECTIONS, SOFT_LABELS, SPACES
+from .numeric import expected_divergence
 from .spec import Spec, default_spec, default_spec_text, load_spec
 
 PROG = "lingauss"
@@ -109,13 +113,7 @@ def decomposition_table(dec: Decomposition) -> str:
 # --------------------------------------------------------------------------------------------
 
 def _cmd_divergence(args: argparse.Namespace, out: TextIO) -> None:
-    spec = load_spec(args.spec)
-    changes = {}
-    if args.space is not None:
-        changes["space"] = check_option(args.space, "--space", SPACES)
-    if args.direction is not None:
-        changes["direction"] = check_option(args.direction, "--direction", DIRECTIONS)
-    spec = spec.replace(**changes)
+    spec = _spec_with_overrides(args)
     dec = divergence(spec.teacher, spec.student, spec.sample, space=spec.space,
                      direction=spec.direction)
     if args.json:
@@ -123,6 +121,64 @@ def _cmd_divergence(args: argparse.Namespace, out: TextIO) -> None:
         return
     out.write(problem_line(spec) + "\n")
     out.write(decomposition_table(dec) + "\n")
+
+
+def _spec_with_overrides(args: argparse.Namespace) -> Spec:
+    spec = load_spec(args.spec)
+    changes = {}
+    if args.space is not None:
+        changes["space"] = check_option(args.space, "--space", SPACES)
+    if args.direction is not None:
+        changes["direction"] = check_option(args.direction, "--direction", DIRECTIONS)
+    return spec.replace(**changes)
+
+
+def _cmd_expected(args: argparse.Namespace, out: TextIO) -> None:
+    spec = _spec_with_overrides(args)
+    try:
+        dec = expected_divergence(spec.teacher, spec.student, spec.sample, space=spec.space,
+                                  direction=spec.direction, monte_carlo=args.monte_carlo,
+                                  seed=args.seed)
+    except LingaussError as exc:   # speak in options, not keyword arguments
+        raise LingaussError(str(exc).replace("monte_carlo=N", "--monte-carlo N")
+                            .replace("monte_carlo", "--monte-carlo")) from None
+    if args.json:
+        out.write(json.dumps(dec.as_dict()) + "\n")
+        return
+    how = (f"Monte Carlo over {args.monte_carlo} label draws (seed {args.seed})"
+           if args.monte_carlo else "closed form")
+    out.write(problem_line(spec) + "\n")
+    out.write(f"expected over the label noise: {how}\n")
+    out.write(decomposition_table(dec) + "\n")
+
+
+def _cmd_derive(args: argparse.Namespace, out: TextIO) -> None:
+    from . import symbolic    # sympy is imported only by this command
+
+    space = check_option(args.space, "--space", SPACES)
+    soft = check_option(args.soft_labels, "--soft-labels", SOFT_LABELS)
+    direction = check_option(args.direction, "--direction", DIRECTIONS)
+    flavour = check_option(args.flavour, "--flavour", symbolic.FLAVOURS)
+    forms = symbolic.derive(space, soft, direction, flavour)
+    if args.latex:
+        show = symbolic.latex
+    elif args.pretty:
+        import sympy
+
+        def show(expr):
+            return "\n" + sympy.pretty(expr, use_unicode=True)
+    else:
+        show = str
+    out.write(f"# per-mode terms: space={space} soft_labels={soft} direction={direction} "
+              f"flavour={flavour}\n")
+    out.write("# K = Σ_{i<=m} kept_i + Σ_{i>m} dropped_i  (modes i of XXᵀ, m = width)\n")
+    used = set().union(*(e.free_symbols for f in forms.values() for e in f.values()))
+    for name, doc in symbolic.SYMBOL_DOCS.items():
+        if getattr(symbolic, name) in used:
+            out.write(f"#   {name}: {doc}\n")
+    for regime, terms in forms.items():
+        for name, expr in terms.items():
+            out.write(f"{name}[{regime}] = {show(expr)}\n")
 
 
 @dataclass
@@ -166,7 +222,7 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO) -> None:
 # --------------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands ``divergence`` and ``demo``)."""
+    """The argument parser (subcommands ``divergence``, ``expected``, ``derive``, ``demo``)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Linear-Gaussian calculator for the theory of knowledge distillation.")
@@ -185,6 +241,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--direction", metavar="D",
                    help=f"override [divergence] direction: one of {', '.join(DIRECTIONS)}")
     p.set_defaults(run=_cmd_divergence)
+
+    p = commands.add_parser(
+        "expected", help="the divergence expected over the label noise (closed form or MC)",
+        description="Average K and its terms over the label noise Y = W*X + noise*E at the "
+                    "spec's inputs: a closed form for a fixed output projector (rank_rule = "
+                    "'oracle' or a matrix) and basis 'pca'; Monte Carlo over label draws with "
+                    "--monte-carlo N otherwise (standard errors added). The spec's sample needs "
+                    "W_star and noise.")
+    p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object {term: value, stderr_term: ...}")
+    p.add_argument("--monte-carlo", type=int, metavar="N", default=None,
+                   help="average the exact divergence over N label draws")
+    p.add_argument("--seed", type=int, default=None, help="seed of the label draws")
+    p.add_argument("--space", metavar="S",
+                   help=f"override [divergence] space: one of {', '.join(SPACES)}")
+    p.add_argument("--direction", metavar="D",
+                   help=f"override [divergence] direction: one of {', '.join(DIRECTIONS)}")
+    p.set_defaults(run=_cmd_expected)
+
+    p = commands.add_parser(
+        "derive", help="print each term's per-mode closed form, derived by sympy",
+        description="Derive (with sympy, from the model's definitions) the per-mode closed "
+                    "forms of every term of K and print them. Symbols: s (eigenvalue s_i of "
+                    "XXᵀ), beta_T, lambda_T, beta_S, lambda_S, alpha, nu, nu_T, tau2, k, r, "
+                    "thetaQ2 = ‖Qθ_i‖², thetaP2 = ‖(I−Q)θ_i‖² (expected), zQ2 = ‖Qz_i‖², "
+                    "zP2 = ‖(I−Q)z_i‖² (conditional); v(x) = x − 1 − log x.")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--latex", action="store_true", help="print LaTeX")
+    fmt.add_argument("--pretty", action="store_true", help="print 2-D unicode art")
+    p.add_argument("--space", default="parameter", help=f"one of {', '.join(SPACES)}")
+    p.add_argument("--soft-labels", default="mean", help=f"one of {', '.join(SOFT_LABELS)}")
+    p.add_argument("--direction", default="forward", help=f"one of {', '.join(DIRECTIONS)}")
+    p.add_argument("--flavour", default="expected",
+                   help="expected (over the label noise) or conditional (given the sample)")
+    p.set_defaults(run=_cmd_derive)
 
     p = commands.add_parser(
         "demo", help="the embedded default problem across ranks",

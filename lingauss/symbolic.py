@@ -34,6 +34,9 @@ from sympy.codegen.cfunctions import log1p
 from sympy.stats import E as expectation
 from sympy.stats import Normal, density
 
+from ._validation import check_option
+from .model import SOFT_LABELS, SPACES
+
 # --------------------------------------------------------------------------------------------
 # Symbols (their Python names are the names users type in formulas; LaTeX names for display)
 # --------------------------------------------------------------------------------------------
@@ -57,8 +60,8 @@ zP2 = sp.Symbol("zP2", nonnegative=True)             # ‖(I − Q) z_i‖²
 LATEX_NAMES = {
     s: "s_i", beta_T: r"\beta_T", lambda_T: r"\lambda_T", beta_S: r"\beta_S",
     lambda_S: r"\lambda_S", alpha: r"\alpha", nu: r"\nu", nu_T: r"\nu_T", tau2: r"\tau^2",
-    k: "k", r: "r", thetaQ2: r"\|Q\theta_i\|^2", thetaP2: r"\|Q_\perp\theta_i\|^2",
-    zQ2: r"\|Q z_i\|^2", zP2: r"\|Q_\perp z_i\|^2",
+    k: "k", r: "r", thetaQ2: r"\lVert Q\theta_i\rVert^2", thetaP2: r"\lVert Q_\perp\theta_i\rVert^2",
+    zQ2: r"\lVert Q z_i\rVert^2", zP2: r"\lVert Q_\perp z_i\rVert^2",
 }
 
 SYMBOL_DOCS = {
@@ -79,8 +82,7 @@ ARGS = {
     "conditional": (s, *HYPER, k, r, zQ2, zP2),
 }
 
-SPACES = ("parameter", "prediction")
-SOFT_LABELS = ("mean", "sampled", "sampled+noise")
+#: The directions derived (``"symmetric"`` is their sum).
 DIRECTIONS = ("forward", "reverse")
 FLAVOURS = ("expected", "conditional")
 REGIMES = ("kept", "dropped")
@@ -388,8 +390,8 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
     ----------
     space : {"parameter", "prediction"}
     soft_labels : {"mean", "sampled", "sampled+noise"}
-    direction : {"forward", "reverse"}
-        ``KL(P_S‖P_T)`` or ``KL(P_T‖P_S)`` (the symmetric direction is their sum).
+    direction : {"forward", "reverse", "symmetric"}
+        ``KL(P_S‖P_T)``, ``KL(P_T‖P_S)``, or their sum (term by term).
     flavour : {"expected", "conditional"}
         Expected over the label noise (symbols ``thetaQ2``, ``thetaP2``), or given the sample
         (symbols ``zQ2``, ``zP2``).
@@ -412,9 +414,14 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
     >>> forms["dropped"]["bias"]
     0
     """
-    if space not in SPACES or soft_labels not in SOFT_LABELS or direction not in DIRECTIONS \
-            or flavour not in FLAVOURS:
-        raise ValueError(f"unknown option in {(space, soft_labels, direction, flavour)}")
+    check_option(space, "space", SPACES)
+    check_option(soft_labels, "soft_labels", SOFT_LABELS)
+    check_option(direction, "direction", DIRECTIONS + ("symmetric",))
+    check_option(flavour, "flavour", FLAVOURS)
+    if direction == "symmetric":    # KL(P_S‖P_T) + KL(P_T‖P_S), term by term
+        fwd, rev = (derive(space, soft_labels, dr, flavour) for dr in DIRECTIONS)
+        return {regime: {name: fwd[regime][name] + rev[regime][name] for name in fwd[regime]}
+                for regime in fwd}
     teacher = _space(teacher_moments(), space)
     trained = _space(student_moments(soft_labels), space)
     compl = _space(complement_moments(), space)
@@ -541,6 +548,63 @@ def generated_source() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+# --------------------------------------------------------------------------------------------
+# The derivation document: its formula blocks are produced here
+# --------------------------------------------------------------------------------------------
+
+#: The option combinations whose forms derivations/spectral.md shows (expected flavour).
+DOCUMENTED = tuple((space, soft, direction) for space in SPACES for soft in SOFT_LABELS
+                   for direction in DIRECTIONS)
+_BEGIN = "<!-- BEGIN GENERATED {key} -->"
+_END = "<!-- END GENERATED -->"
+
+
+def formula_block(space: str, soft_labels: str, direction: str,
+                  flavour: str = "expected") -> str:
+    """Markdown with the LaTeX of every derived term of one option combination.
+
+    >>> print(formula_block("parameter", "mean", "forward").splitlines()[0])
+    **kept modes** ($i \\le m$):
+    """
+    forms = derive(space, soft_labels, direction, flavour)
+    lines = []
+    for regime, title in (("kept", "**kept modes** ($i \\le m$):"),
+                          ("dropped", "**dropped modes** ($i > m$):")):
+        lines += [title, ""]
+        for name, expr in forms[regime].items():
+            if name in ("rank_bottleneck", "total"):
+                continue        # visibly sums of the parts above (see derive)
+            lines += [f"- `{name}`:", "", f"  $$ {latex(expr)} $$", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def document_blocks(text: str) -> dict:
+    """``{key: block}`` of the generated blocks found in a document's text."""
+    out = {}
+    for key in (" ".join(c) for c in DOCUMENTED):
+        begin = _BEGIN.format(key=key)
+        if begin in text:
+            start = text.index(begin) + len(begin) + 1
+            out[key] = text[start:text.index(_END, start)]
+    return out
+
+
+def update_document(path) -> None:
+    """Rewrite the generated formula blocks of ``path`` (derivations/spectral.md) in place."""
+    import pathlib
+
+    path = pathlib.Path(path)
+    text = path.read_text(encoding="utf-8")
+    for combo in DOCUMENTED:
+        key = " ".join(combo)
+        begin = _BEGIN.format(key=key)
+        if begin not in text:
+            raise ValueError(f"{path} has no block {begin}")
+        start = text.index(begin) + len(begin) + 1
+        text = text[:start] + formula_block(*combo) + text[text.index(_END, start):]
+    path.write_text(text, encoding="utf-8")
+
+
 def _write_generated(path=None):
     import pathlib
 
@@ -550,4 +614,10 @@ def _write_generated(path=None):
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command
+    import pathlib
+    import sys
+
     print(f"wrote {_write_generated()}")
+    for doc in sys.argv[1:]:         # e.g. derivations/spectral.md
+        update_document(doc)
+        print(f"updated {doc}")

@@ -203,3 +203,82 @@ def test_main_in_process(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("lingauss: error: ")
     assert main([]) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# lingauss expected / lingauss derive (issue 3)
+# --------------------------------------------------------------------------------------------
+
+ORACLE_SPEC = SPEC + 'rank_rule = "oracle"\n'
+
+
+def test_expected_json_is_the_closed_form(tmp_path):
+    from lingauss import expected_divergence
+
+    path = write(tmp_path, ORACLE_SPEC)
+    proc = run("expected", path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    spec = load_spec(path)
+    want = expected_divergence(spec.teacher, spec.student, spec.sample).as_dict()
+    assert json.loads(proc.stdout) == pytest.approx(want, rel=1e-12)
+
+
+def test_expected_monte_carlo_adds_standard_errors(tmp_path):
+    path = write(tmp_path)                       # default rank rule: optimal
+    proc = run("expected", path, "--json", "--monte-carlo", "30", "--seed", "1")
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    names = [name for name in TERMS if name in got]
+    assert set(got) == set(names) | {f"stderr_{name}" for name in names}
+    table = run("expected", path, "--monte-carlo", "30", "--seed", "1")
+    assert "std. error" in table.stdout and "Monte Carlo over 30 label draws" in table.stdout
+
+
+def test_expected_without_monte_carlo_says_how_to_get_one(tmp_path):
+    proc = run("expected", write(tmp_path))
+    assert_one_error_line(
+        proc, "rank_rule == 'optimal' depends on the labels, so the expected divergence has "
+              "no closed form: pass --monte-carlo N to average the exact divergence over N "
+              "label draws, or use rank_rule='oracle' or a fixed (k, r) matrix.")
+
+
+def test_expected_rejects_a_bad_monte_carlo(tmp_path):
+    assert_one_error_line(run("expected", write(tmp_path), "--monte-carlo", "1"),
+                          "--monte-carlo == 1, must be >= 2.")
+
+
+def test_derive_prints_every_term_of_both_regimes():
+    proc = run("derive")
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if not line.startswith("#")]
+    heads = [line.split(" = ")[0] for line in lines]
+    assert heads == [f"{name}[{regime}]" for regime in ("kept", "dropped")
+                     for name in ("variance", "bias", "bottleneck_mean",
+                                  "bottleneck_covariance", "rank_bottleneck", "total")]
+    # the printed forms parse back to the derived ones
+    from lingauss import symbolic as S
+    import sympy as sp
+
+    names = {a.name: a for a in S.ARGS["expected"]} | {"v": S.v}
+    forms = S.derive()
+    for line in lines:
+        head, text = line.split(" = ", 1)
+        name, regime = head[:-1].split("[")
+        assert sp.simplify(sp.sympify(text, locals=names) - forms[regime][name]) == 0
+
+
+def test_derive_latex_and_pretty_and_options():
+    latex = run("derive", "--latex", "--space", "prediction", "--soft-labels", "sampled",
+                "--direction", "reverse")
+    assert latex.returncode == 0 and r"\beta_T" in latex.stdout
+    assert "convexity_slack[kept]" in latex.stdout
+    pretty = run("derive", "--pretty", "--flavour", "conditional")
+    assert pretty.returncode == 0 and "zQ2" in pretty.stdout
+    both = run("derive", "--latex", "--pretty")
+    assert both.returncode == 2 and both.stdout == ""
+
+
+def test_derive_rejects_an_unknown_option():
+    assert_one_error_line(run("derive", "--soft-labels", "hard"),
+                          "Unknown value for --soft-labels: 'hard'. Possible values: "
+                          "('mean', 'sampled', 'sampled+noise').")

@@ -103,7 +103,8 @@ class Decomposition:
         return [(name, d[name], (self.stderr or {}).get(name)) for name in TERMS if name in d]
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{name}={value:.6g}" for name, value, _ in self._rows())
+        body = ", ".join(f"{name}={value:.6g}" + ("" if se is None else f"±{se:.2g}")
+                         for name, value, se in self._rows())
         return f"Decomposition({body})"
 
     def _repr_html_(self) -> str:

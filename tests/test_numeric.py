@@ -309,3 +309,11 @@ def test_public_api_is_small():
     assert len(lingauss.__all__) <= 12
     assert {"SpectralDesign", "expected_divergence", "sweep"} <= set(lingauss.__all__)
     assert set(TERMS) >= {"total", "bias", "variance", "rank_bottleneck"}
+
+
+def test_monte_carlo_repr_shows_standard_errors():
+    sample = Sample.synthetic(6, 2, 10, noise=0.5, seed=0)
+    dec = expected_divergence(TEACHER, Student(2.0, 1.0, width=3), sample, monte_carlo=5,
+                              seed=0)
+    assert f"total={dec.total:.6g}±{dec.stderr['total']:.2g}" in repr(dec)
+    assert "<th>std. error</th>" in dec._repr_html_()

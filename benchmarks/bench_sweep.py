@@ -28,9 +28,12 @@ fails or sympy gets imported.
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_sweep.py [--subset 256 --repeats 3]``;
 ``--profile`` adds a cProfile listing of one ``lingauss.sweep`` call. Measured on the 2-core
-machine with one BLAS thread: sweep 0.81 s, loop 309 ms/call (10^4 s extrapolated, 12478x),
-hand-fused 66 ms (sweep 12x slower: MISS), import + first result 0.58 s (MISS); with default
-threads: sweep 1.48 s, 912 ms/call, fused 42 ms (35x), import + first result 1.14 s.
+machine (2026-11-28, another job running) with one BLAS thread: sweep 22 ms, loop 1.45 ms/call
+(48 s extrapolated, 2173x), hand-fused 40 ms (sweep 0.55x of it), import + first result
+0.20 s; with default threads: sweep 77 ms, loop 18.6 ms/call (7898x), hand-fused 41 ms
+(1.90x), import + first result 0.31 s. Before the sweep summed per-mode *coefficients* of the
+multiplicities (and before the oracle basis came from the k×k Gram matrix instead of a full
+SVD of the k×d signal), the sweep took 0.81 s (12x the hand-fused form).
 """
 
 from __future__ import annotations

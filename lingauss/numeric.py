@@ -75,15 +75,40 @@ def mode_terms(space: str, soft_labels: str, direction: str, flavour: str, regim
     >>> float(terms["variance"])    # a_i == b_i: no covariance mismatch
     0.0
     """
-    names = _generated.ARGS[flavour]
-    values = [args[name] for name in names]
-    shape = np.broadcast_shapes(*(np.shape(x) for x in values))
+    Q2, P2 = _generated.ARGS[flavour][-2:]
+    mult = (args["r"], np.subtract(args["k"], args["r"]), args[Q2], args[P2])
+    out = {}
+    for name, coeffs in coefficients(space, soft_labels, direction, flavour, regime,
+                                     **args).items():
+        # piece = r·A + (k − r)·B + Q2·C + P2·D
+        val = sum((m * cf for m, cf in zip(mult, coeffs) if not _is_zero(cf)), 0.0)
+        out[name] = np.broadcast_to(val, np.broadcast_shapes(np.shape(val),
+                                                             np.shape(args["s"])))
+    return out
+
+
+def _is_zero(coefficient) -> bool:
+    """A coefficient that vanishes identically (the generated code returns the integer 0)."""
+    return isinstance(coefficient, int) and coefficient == 0
+
+
+def coefficients(space: str, soft_labels: str, direction: str, flavour: str, regime: str,
+                 **args) -> dict:
+    """``{piece: (A, B, C, D)}``: the coefficients of ``(r, k − r, Q2, P2)`` per mode.
+
+    Every per-mode piece is ``r·A + (k − r)·B + Q2·C + P2·D`` (proved by
+    :func:`lingauss.symbolic.linear_coefficients`); the coefficients depend on ``s`` and the
+    hyper-parameters only (``**args``: at least ``lingauss._generated.COEFF_ARGS``).
+    ``"symmetric"`` adds both directions. A vanishing coefficient is the integer 0.
+    """
+    values = [args[name] for name in _generated.COEFF_ARGS]
     out = {}
     for dr in (("forward", "reverse") if direction == "symmetric" else (direction,)):
         key = (space, soft_labels, dr, flavour, regime)
-        for name, val in zip(_generated.PIECES[key], _generated.FUNCTIONS[key](*values)):
-            out[name] = out.get(name, 0.0) + np.broadcast_to(np.asarray(val, dtype=float),
-                                                              shape)
+        for name, coeffs in zip(_generated.PIECES[key], _generated.FUNCTIONS[key](*values)):
+            old = out.get(name, (0, 0, 0, 0))
+            out[name] = tuple(b if _is_zero(a) else a if _is_zero(b) else a + b
+                              for a, b in zip(old, coeffs))
     return out
 
 
@@ -106,17 +131,29 @@ class _Spectral:
     def d(self) -> int:
         return self.s.shape[0]
 
+    def output_energy(self, student: Student) -> np.ndarray | None:
+        """``(o_jᵀθ_i)²`` (k, d) in the student's output basis ``O = [Q, Q⊥]``; None if isotropic.
+
+        The basis is the user's ``rank_rule`` matrix completed, or (oracle) the left singular
+        vectors of ``Θ`` (those of ``W⋆``), ordered by singular value.
+        """
+        if self.theta is None:
+            return None
+        if isinstance(student.rank_rule, np.ndarray):
+            O = _complete(student.rank_rule)                        # (k, k) [Q, Q⊥]
+        else:                                                       # oracle: top of W⋆
+            # left singular vectors of Θ: eigenvectors of the k×k ΘΘᵀ, descending
+            lam, vecs = np.linalg.eigh(self.theta @ self.theta.T)
+            O = vecs[:, np.argsort(-lam, kind="stable")]
+        return (O.T @ self.theta) ** 2
+
     def split(self, student: Student, ranks) -> tuple[np.ndarray, np.ndarray]:
         """``(‖Qθ_i‖², ‖(I−Q)θ_i‖²)`` for each rank, shape (len(ranks), d)."""
         ranks = np.asarray(ranks)
         if self.theta is None:      # energy spread evenly over the outputs
             frac = ranks[:, None] / self.k
             return frac * self.energy, (1 - frac) * self.energy
-        if isinstance(student.rank_rule, np.ndarray):
-            O = _complete(student.rank_rule)                        # (k, k) [Q, Q⊥]
-        else:                                                       # oracle: top of W⋆
-            O = _complete(np.linalg.svd(self.theta, full_matrices=True)[0])
-        P = (O.T @ self.theta) ** 2                                 # (k, d) energy per output
+        P = self.output_energy(student)                             # (k, d) energy per output
         zero = np.zeros((1, self.d))
         inside = np.concatenate([zero, np.cumsum(P, axis=0)])      # inside[r] = Σ_{j<r}
         outside = np.concatenate([np.cumsum(P[::-1], axis=0)[::-1], zero])  # Σ_{j>=r}
@@ -214,8 +251,8 @@ def _expected_floor(spec: _Spectral, weight, widths, ranks, s) -> np.ndarray:
         c = np.sum(w * (np.asarray(s)[..., None, :] ** 2 * spec.energy / spec.k), axis=-1)
         c = c + noise_part
         return 0.5 * (spec.k - ranks) * c[..., None]
-    sig = np.einsum("...wi,ki,li->...wkl", w * np.asarray(s)[..., None, :] ** 2,
-                    spec.theta, spec.theta)
+    ws = w * np.asarray(s)[..., None, :] ** 2                        # (..., W, d)
+    sig = (ws[..., None, :] * spec.theta) @ spec.theta.T              # (..., W, k, k)
     lam = np.linalg.eigvalsh(sig) + noise_part[..., None]            # (..., W, k) ascending
     lam = np.maximum(lam, 0.0)
     low = np.concatenate([np.zeros(lam.shape[:-1] + (1,)), np.cumsum(lam, axis=-1)], axis=-1)
@@ -551,6 +588,70 @@ def _onto_axis(arr, axis: int):
     return np.moveaxis(np.squeeze(arr, axis=axis), -1, axis)
 
 
+def _sweep_prefix(space, student, direction, args, spec, widths, ranks, names) -> dict:
+    """Terms at every (rank, width, ...) from per-mode coefficients, without a mode loop.
+
+    With ``piece_i = r·A_i + (k − r)·B_i + ‖Qθ_i‖²·C_i + ‖Q⊥θ_i‖²·D_i`` and the kept modes
+    ``i < m`` (dropped ``i >= m``): ``Σ_i r·A_i`` reads ``r`` times a prefix sum of ``A`` at
+    ``m``; ``Σ_i ‖Qθ_i‖² C_i = Σ_{j<r} G_j(m)`` with ``G_j(m) = Σ_{i<m} (o_jᵀθ_i)² C_i`` (one
+    matrix product over the modes), a prefix sum over the output basis read at ``r``.
+    """
+    k, d = spec.k, spec.d
+    nax = len(names)
+    r_ax, w_ax = names.index("rank"), names.index("width")
+    m_idx = widths.astype(int)
+    r_idx = ranks.astype(int)
+    rshape = [len(ranks) if i == r_ax else 1 for i in range(nax)]
+    r_arr = ranks.astype(float).reshape(rshape)
+    P = spec.output_energy(student)                 # (k, d) (o_jᵀθ_i)², or None: isotropic
+    kept_mask = np.arange(d) < m_idx[:, None]       # (W, d)
+    lead_d = (1,) * nax + (d,)
+
+    def mode_sums(coef, kept: bool):
+        """Σ over the kept (or dropped) modes of each width: lead shape, W on the width axis."""
+        coef = np.broadcast_to(coef, np.broadcast_shapes(np.shape(coef), lead_d))
+        zero = np.zeros(coef.shape[:-1] + (1,))
+        if kept:
+            run = np.concatenate([zero, np.cumsum(coef, axis=-1)], axis=-1)
+        else:
+            run = np.concatenate([np.cumsum(coef[..., ::-1], axis=-1)[..., ::-1], zero], -1)
+        return _onto_axis(np.take(run, m_idx, axis=-1), w_ax)
+
+    def energy_sums(coef, kept: bool):
+        """``(Σ ‖Qθ_i‖² C_i, Σ ‖Q⊥θ_i‖² C_i)`` over the kept (dropped) modes, per (r, m)."""
+        coef = np.broadcast_to(coef, np.broadcast_shapes(np.shape(coef), lead_d))
+        mask = kept_mask if kept else ~kept_mask
+        if P is None:   # energy spread evenly: ‖Qθ_i‖² = (r/k) ‖θ_i‖²
+            tot = _onto_axis(np.sum(coef[..., None, :] * (mask * spec.energy), axis=-1), w_ax)
+            return r_arr / k * tot, (k - r_arr) / k * tot
+        G = (coef[..., None, :] * mask) @ P.T                       # (..., W, k)
+        zero = np.zeros(G.shape[:-1] + (1,))
+        below = np.concatenate([zero, np.cumsum(G, axis=-1)], axis=-1)
+        above = np.concatenate([np.cumsum(G[..., ::-1], axis=-1)[..., ::-1], zero], axis=-1)
+
+        def place(x):
+            x = np.squeeze(np.take(x, r_idx, axis=-1), axis=(r_ax, w_ax))  # (..., W, R)
+            return np.moveaxis(x, (-2, -1), (w_ax, r_ax))
+        return place(below), place(above)
+
+    terms = {}
+    for regime in ("kept", "dropped"):
+        kept = regime == "kept"
+        for name, (A, B, C, D) in coefficients(space, student.soft_labels, direction,
+                                               "expected", regime, **args).items():
+            total = terms.get(name, 0.0)
+            if not _is_zero(A):
+                total = total + r_arr * mode_sums(A, kept)
+            if not _is_zero(B):
+                total = total + (k - r_arr) * mode_sums(B, kept)
+            if not _is_zero(C):
+                total = total + energy_sums(C, kept)[0]
+            if not _is_zero(D):
+                total = total + energy_sums(D, kept)[1]
+            terms[name] = total
+    return terms
+
+
 def _sweep(teacher, student, spec, space, direction, grids, widths, ranks) -> Sweep:
     k, d = spec.k, spec.d
     # internal axes: the requested grids, plus rank and width (dropped at the end if absent)
@@ -597,26 +698,18 @@ def _sweep(teacher, student, spec, space, direction, grids, widths, ranks) -> Sw
                 nu=spec.noise, nu_T=hyper("soft_label_noise", student.soft_label_noise),
                 tau2=tau2, k=k, r=r)
     soft = student.soft_labels
-    kept = mode_terms(space, soft, direction, "expected", "kept", **args, thetaQ2=inside,
-                      thetaP2=outside)
-    dropped = mode_terms(space, soft, direction, "expected", "dropped", **args,
-                         thetaQ2=inside + outside, thetaP2=0.0)
-    terms = {}
-    for name in kept:
-        kv, dv = kept[name], dropped[name]
-        if kv.shape[w_ax] == 1 and dv.shape[w_ax] == 1:
-            # prefix sums: Σ_{i<m} kept_i + Σ_{i>=m} dropped_i, read off at every width m
-            zero = np.zeros(kv.shape[:-1] + (1,))
-            head = np.concatenate([zero, np.cumsum(kv, axis=-1)], axis=-1)
-            tail = np.concatenate([np.cumsum(dv[..., ::-1], axis=-1)[..., ::-1], zero],
-                                  axis=-1)
-            m_idx = widths.astype(int)
-            terms[name] = _onto_axis(np.take(head, m_idx, axis=-1)
-                                     + np.take(tail, m_idx, axis=-1), w_ax)
-        else:
-            # τ² depends on the width: mask the modes of each width instead
-            mask = np.arange(d) < place("width", widths)
-            terms[name] = np.sum(np.where(mask, kv, dv), axis=-1)
+    tau2_varies = np.ndim(tau2) > 0 and (np.shape(tau2)[w_ax] > 1 or np.shape(tau2)[r_ax] > 1)
+    if not tau2_varies:
+        terms = _sweep_prefix(space, student, direction, args, spec, widths, ranks, names)
+    else:
+        # τ² depends on width and rank: evaluate the modes per (rank, width), masked
+        kept = mode_terms(space, soft, direction, "expected", "kept", **args,
+                          thetaQ2=inside, thetaP2=outside)
+        dropped = mode_terms(space, soft, direction, "expected", "dropped", **args,
+                             thetaQ2=inside + outside, thetaP2=0.0)
+        mask = np.arange(d) < place("width", widths)
+        terms = {name: np.sum(np.where(mask, kept[name], dropped[name]), axis=-1)
+                 for name in kept}
     # the rank floor depends on the teacher, n, width and rank only
     weight = _teacher_weight(space, beta_T, lambda_T, s, spec.noise)
     weight = np.broadcast_to(weight, np.broadcast_shapes(np.shape(weight), lead + (d,)))

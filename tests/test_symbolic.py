@@ -15,6 +15,7 @@ import sympy as sp
 
 from lingauss import LingaussError, _generated
 from lingauss import symbolic as S
+from lingauss.numeric import mode_terms
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 COMBOS = list(itertools.product(("parameter", "prediction"), ("mean", "sampled",
@@ -39,7 +40,8 @@ def test_spectral_document_formulas_equal_a_fresh_derivation():
 
 @pytest.mark.parametrize("space,soft,direction,flavour", COMBOS)
 def test_generated_functions_equal_lambdified_derivation(space, soft, direction, flavour):
-    """Two routes from the same expressions: code generation (cse + printer) and lambdify."""
+    """Two routes from the same expressions: generated linear coefficients (cse + printer),
+    recombined as r·A + (k − r)·B + Q2·C + P2·D, against lambdify of the whole term."""
     rng = np.random.default_rng(0)
     names = _generated.ARGS[flavour]
     point = {name: rng.uniform(0.2, 3.0, 5) for name in names}
@@ -48,13 +50,32 @@ def test_generated_functions_equal_lambdified_derivation(space, soft, direction,
     forms = S.derive(space, soft, direction, flavour)
     for regime in S.REGIMES:
         key = (space, soft, direction, flavour, regime)
-        got = _generated.FUNCTIONS[key](*(point[n] for n in names))
         assert _generated.PIECES[key] == S.pieces_of(forms, regime)
-        for name, value in zip(_generated.PIECES[key], got):
+        got = mode_terms(space, soft, direction, flavour, regime, **point)
+        assert tuple(got) == _generated.PIECES[key]
+        for name, value in got.items():
             f = S.to_numeric(forms[regime][name], S.ARGS[flavour])
             want = f(*(point[n] for n in names))
-            np.testing.assert_allclose(np.broadcast_to(value, (5,)), want, rtol=1e-12,
+            np.testing.assert_allclose(value, np.broadcast_to(want, (5,)), rtol=1e-12,
                                        atol=1e-300)
+
+
+def test_every_term_is_linear_in_the_multiplicities():
+    for space, soft, direction, flavour in COMBOS:
+        for terms in S.derive(space, soft, direction, flavour).values():
+            for expr in terms.values():
+                A, B, C, D = S.linear_coefficients(expr, flavour)
+                Q2, P2 = S.ARGS[flavour][-2:]
+                point = {sym: sp.Rational(i + 3, 5) for i, sym in enumerate(S.ARGS[flavour])}
+                point[S.k], point[S.r] = 7, 3
+                rebuilt = S.r * A + (S.k - S.r) * B + Q2 * C + P2 * D
+                diff = (expr - rebuilt).subs(point).rewrite(sp.log)
+                assert abs(sp.N(diff, 40)) < 1e-30
+
+
+def test_linear_coefficients_refuses_a_nonlinear_term():
+    with pytest.raises(AssertionError, match="not linear"):
+        S.linear_coefficients(S.r ** 2 * S.s, "expected")
 
 
 def test_argument_order_is_documented_and_shared():

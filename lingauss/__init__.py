@@ -10,9 +10,12 @@ from .divergence import Decomposition, divergence
 # Closed forms derived by lingauss.symbolic, evaluated fast (no sympy on this path)
 from .numeric import expected_divergence, sweep
 
+# Checking a derivation (sympy is imported only when a check runs)
+from .check import check_formula
+
 # Problem files (TOML specs)
 from .spec import Spec, load_spec
 
 __all__ = ["Teacher", "Student", "Sample", "SpectralDesign", "LingaussError", "Decomposition",
-           "divergence", "expected_divergence", "sweep", "Spec", "load_spec"]
+           "divergence", "expected_divergence", "sweep", "check_formula", "Spec", "load_spec"]
 __version__ = "0.1.0"

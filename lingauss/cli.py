@@ -6,6 +6,9 @@ Usage::
     lingauss expected SPEC [--json] [--monte-carlo N] [--seed SEED] [--space S] [--direction D]
     lingauss derive [--latex | --pretty] [--space S] [--soft-labels L] [--direction D]
                     [--flavour F]
+    lingauss check [SPEC] [--quick | --full] [--json]          # exit 1 when a check fails
+    lingauss check-formula EXPR --term TERM [--space S] [--soft-labels L] [--direction D]
+                           [--regime R] [--flavour F] [--json]   # exit 1 when not equal
     lingauss demo [--print-spec]
     python -m lingauss ...                      # the same
 
@@ -181,6 +184,39 @@ def _cmd_derive(args: argparse.Namespace, out: TextIO) -> None:
             out.write(f"{name}[{regime}] = {show(expr)}\n")
 
 
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    from .check import table, verify
+
+    spec = default_spec() if args.spec is None else load_spec(args.spec)
+    rows = verify(spec, level="full" if args.full else "quick")
+    failed = [row for row in rows if row.status == "fail"]
+    if args.json:
+        out.write(json.dumps([row.as_dict() for row in rows]) + "\n")
+    else:
+        out.write(problem_line(spec) + "\n")
+        out.write(format_table(("route pair", "case", "largest discrepancy", "tolerance",
+                                "status", "detail"), table(rows)) + "\n")
+        counts = {s: sum(row.status == s for row in rows) for s in ("pass", "fail", "skipped")}
+        out.write(f"{counts['pass']} passed, {counts['fail']} failed, "
+                  f"{counts['skipped']} skipped\n")
+    return 1 if failed else 0
+
+
+def _cmd_check_formula(args: argparse.Namespace, out: TextIO) -> int:
+    from .check import check_formula
+
+    result = check_formula(args.formula, term=args.term, space=args.space,
+                           soft_labels=args.soft_labels, direction=args.direction,
+                           regime=args.regime, flavour=args.flavour, points=args.points)
+    if args.json:
+        out.write(json.dumps(dict(verdict=result.verdict, message=result.message,
+                                  points=result.points,
+                                  counterexample=result.counterexample), default=str) + "\n")
+    else:
+        out.write(result.message + "\n")
+    return 1 if result.verdict == "not equal" else 0
+
+
 @dataclass
 class DemoContext:
     """What the demo steps share: the spec, the output stream and the results so far."""
@@ -279,6 +315,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_derive)
 
     p = commands.add_parser(
+        "check", help="run the verification suite (route pairs) on a spec or the default",
+        description="Compare independent routes on the problem: symbolic vs structured, "
+                    "generated code vs structured, structured vs dense kd-dimensional, "
+                    "double vs 50-digit mpmath, closed-form expectation vs Monte Carlo. "
+                    "Exit status 1 when any check fails.")
+    p.add_argument("spec", metavar="SPEC", nargs="?", default=None,
+                   help="the TOML spec file (default: the embedded default problem)")
+    level = p.add_mutually_exclusive_group()
+    level.add_argument("--quick", action="store_true",
+                       help="the spec's own options, 200 Monte Carlo draws (default)")
+    level.add_argument("--full", action="store_true",
+                       help="every space, direction and soft-label mode; 2000 draws")
+    p.add_argument("--json", action="store_true", help="print the rows as a JSON list")
+    p.set_defaults(run=_cmd_check)
+
+    from .check import FORMULA_FUNCTIONS
+    names = "s, beta_T, lambda_T, beta_S, lambda_S, alpha, nu, nu_T, tau2, k, r, thetaQ2, " \
+            "thetaP2 (zQ2, zP2 with --flavour conditional)"
+    p = commands.add_parser(
+        "check-formula", help="is a per-mode formula of yours equal to the derived one?",
+        description=f"Compare a per-mode formula (sympy syntax) with the derived term "
+                    f"(`lingauss derive` prints them). Names: {names}; functions: "
+                    f"{', '.join(FORMULA_FUNCTIONS)} (v(x) = x - 1 - log x). Verdict: equal "
+                    f"(proved by sympy), not equal (with a counterexample; exit status 1) or "
+                    f"agrees numerically at N random points (not proved).")
+    p.add_argument("formula", metavar="EXPR", help="the candidate formula, e.g. "
+                   "'r/2*v((beta_T*s + lambda_T)/(beta_S*s + lambda_S))'")
+    p.add_argument("--term", required=True,
+                   help="variance, bias, bottleneck_mean, bottleneck_covariance, "
+                        "rank_bottleneck, total or convexity_slack")
+    p.add_argument("--space", default="parameter", help=f"one of {', '.join(SPACES)}")
+    p.add_argument("--soft-labels", default="mean", help=f"one of {', '.join(SOFT_LABELS)}")
+    p.add_argument("--direction", default="forward", help=f"one of {', '.join(DIRECTIONS)}")
+    p.add_argument("--regime", default="kept",
+                   help="kept (mode inside the width, default) or dropped")
+    p.add_argument("--flavour", default="expected", help="expected (default) or conditional")
+    p.add_argument("--points", type=int, default=20, help="random points compared (20)")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.set_defaults(run=_cmd_check_formula)
+
+    p = commands.add_parser(
         "demo", help="the embedded default problem across ranks",
         description="Run the embedded default problem: its decomposition at every rank.")
     p.add_argument("--print-spec", action="store_true",
@@ -320,10 +397,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 2
     out = io.StringIO()
     try:
-        args.run(args, out)
+        status = args.run(args, out) or 0
     except (LingaussError, OSError) as exc:
         print(_error_line(exc), file=sys.stderr)
         return 2
     sys.stdout.write(out.getvalue())
     sys.stdout.flush()
-    return 0
+    return status

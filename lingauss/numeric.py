@@ -279,37 +279,64 @@ def _tau2_at(student, teacher, s, d, k, m, r):
     return float(optimal_tau2(d, k, m, r, np.sum(a[m:]), np.sum(a), student.ridge))
 
 
-def _sum_modes(teacher, student, s, nu, k, m, r, flavour, inside, outside, space, direction):
+@dataclass(frozen=True)
+class ModeInputs:
+    """What the per-mode forms are evaluated at, for one configuration (eigen coordinates).
+
+    ``inside``/``outside`` are ``‖Qθ_i‖², ‖Q⊥θ_i‖²`` (expected) or ``‖Qz_i‖², ‖Q⊥z_i‖²``
+    (conditional); ``nu`` is the label noise where the space uses it (else 0).
+    """
+
+    flavour: str
+    s: np.ndarray
+    inside: np.ndarray
+    outside: np.ndarray
+    k: int
+    m: int
+    r: int
+    tau2: float
+    nu: float
+
+    def args(self, teacher: Teacher, student: Student, regime: str) -> dict:
+        """Arguments of the per-mode forms (``lingauss._generated.ARGS[flavour]``) by name."""
+        cut = slice(None, self.m) if regime == "kept" else slice(self.m, None)
+        q2, p2 = ("thetaQ2", "thetaP2") if self.flavour == "expected" else ("zQ2", "zP2")
+        inside, outside = self.inside[cut], self.outside[cut]
+        if regime == "dropped":     # all k rows are complement rows: ‖θ_i‖² = ‖Qθ_i‖² + ‖Q⊥θ_i‖²
+            inside, outside = inside + outside, np.zeros_like(outside)
+        return dict(s=self.s[cut], beta_T=teacher.beta, lambda_T=teacher.ridge,
+                    beta_S=student.beta, lambda_S=student.ridge, alpha=student.alpha,
+                    nu=self.nu, nu_T=student.soft_label_noise, tau2=self.tau2, k=self.k,
+                    r=self.r, **{q2: inside, p2: outside})
+
+
+def _sum_modes(teacher, student, inputs: ModeInputs, space, direction) -> dict:
     """Terms summed over kept modes ``i < m`` and dropped modes ``i >= m``."""
-    d = s.shape[0]
-    tau2 = _tau2_at(student, teacher, s, d, k, m, r)
-    key = "thetaQ2" if flavour == "expected" else "zQ2"
-    other = "thetaP2" if flavour == "expected" else "zP2"
-    kept = mode_terms(space, student.soft_labels, direction, flavour, "kept",
-                      **_args(teacher, student, s[:m], nu, tau2, k, r),
-                      **{key: inside[:m], other: outside[:m]})
-    dropped = mode_terms(space, student.soft_labels, direction, flavour, "dropped",
-                         **_args(teacher, student, s[m:], nu, tau2, k, r),
-                         **{key: inside[m:] + outside[m:], other: 0.0})
-    return {name: float(np.sum(kept[name]) + np.sum(dropped[name])) for name in kept}
+    out = {}
+    for regime in ("kept", "dropped"):
+        for name, val in mode_terms(space, student.soft_labels, direction, inputs.flavour,
+                                    regime, **inputs.args(teacher, student, regime)).items():
+            out[name] = out.get(name, 0.0) + float(np.sum(val))
+    return out
 
 
-def _given_sample(teacher: Teacher, student: Student, sample: Sample, *,
-                  space: str = "parameter", direction: str = "forward") -> Decomposition:
-    """The spectral route conditional on a sample (``pca`` basis; any rank rule).
+def conditional_inputs(teacher: Teacher, student: Student, sample: Sample, space: str
+                       ) -> tuple[ModeInputs, float]:
+    """Per-mode inputs given a sample (``pca`` basis; any rank rule), and the rank floor.
 
-    Evaluates the derived conditional per-mode forms at ``zQ2_i = ‖Qz_i‖²``,
-    ``zP2_i = ‖(I−Q)z_i‖²``, ``z_i = Y Xᵀ u_i``; the projector of the ``optimal`` rule is
-    the top-``r`` left singular vectors of the student's whitened mean ``β_S ẑ_i/√b_i``.
+    ``z_i = Y Xᵀ u_i``; the projector of the ``optimal`` rule is the top-``r`` left singular
+    vectors of the student's whitened mean ``β_S ẑ_i/√b_i`` (MODEL.md §3).
     """
     if not (isinstance(student.basis, str) and student.basis == "pca"):
         raise LingaussError("the spectral route needs basis == 'pca'.")
-    m, r = _check_design(sample, space, True, student) if sample.W_star is not None else (
-        sample.d if student.width is None else student.width,
-        min(sample.k, sample.d if student.width is None else student.width)
-        if student.rank is None else student.rank)
+    d, k = sample.d, sample.k
+    m = d if student.width is None else student.width
+    if m > d:
+        raise LingaussError(f"width == {m}, must be <= d == {d}.")
+    r = min(k, m) if student.rank is None else student.rank
+    check_int(r, "rank", low=1, high=min(k, m), high_rule="min(k, width)")
     eig = _eigen(sample)
-    s, z, k = eig.s, eig.z, sample.k
+    s, z = eig.s, eig.z
     a = teacher.beta * s + teacher.ridge
     if isinstance(student.rank_rule, np.ndarray):
         Ur = student.rank_rule
@@ -321,16 +348,24 @@ def _given_sample(teacher: Teacher, student: Student, sample: Sample, *,
         Ur = np.linalg.svd(sample.W_star, full_matrices=False)[0][:, :r]
     O = _complete(np.asarray(Ur, dtype=float))                       # (k, k)
     zo = (O.T @ z) ** 2                                               # (k, d)
-    inside, outside = np.sum(zo[:r], axis=0), np.sum(zo[r:], axis=0)
     nu = sample.noise if space == "prediction" else 0.0
-    terms = _sum_modes(teacher, student, s, nu, k, m, r, "conditional", inside, outside,
-                       space, direction)
+    inputs = ModeInputs("conditional", s, np.sum(zo[:r], axis=0), np.sum(zo[r:], axis=0),
+                        k, m, r, _tau2_at(student, teacher, s, d, k, m, r), nu)
     M_T = teacher.beta * z / a                                        # (k, d)
     if space == "parameter":
         floor = _rank_floor(M_T[:, :m], 1.0 / a[:m], r)
     else:
         p = min(m, eig.rho)
         floor = _rank_floor(M_T[:, :p] * np.sqrt(s[:p]), s[:p] / a[:p] + nu ** 2, r)
+    return inputs, floor
+
+
+def _given_sample(teacher: Teacher, student: Student, sample: Sample, *,
+                  space: str = "parameter", direction: str = "forward") -> Decomposition:
+    """The spectral route conditional on a sample: the derived conditional per-mode forms
+    at :func:`conditional_inputs`, summed over the modes."""
+    inputs, floor = conditional_inputs(teacher, student, sample, space)
+    terms = _sum_modes(teacher, student, inputs, space, direction)
     slack = terms.pop("convexity_slack", None)
     return Decomposition.from_terms(**terms, rank_floor=floor, convexity_slack=slack)
 
@@ -403,8 +438,9 @@ def expected_divergence(teacher: Teacher, student: Student, design, *,
     spec = _spectral(design)
     inside, outside = spec.split(student, [r])
     nu = spec.noise
-    terms = _sum_modes(teacher, student, spec.s, nu, spec.k, m, r, "expected", inside[0],
-                       outside[0], space, direction)
+    inputs = ModeInputs("expected", spec.s, inside[0], outside[0], spec.k, m, r,
+                        _tau2_at(student, teacher, spec.s, spec.d, spec.k, m, r), nu)
+    terms = _sum_modes(teacher, student, inputs, space, direction)
     weight = _teacher_weight(space, teacher.beta, teacher.ridge, spec.s, nu)
     floor = float(_expected_floor(spec, weight, [m], [r], spec.s)[0, 0])
     slack = terms.pop("convexity_slack", None)

@@ -237,14 +237,15 @@ def _mc_row(teacher, student, sample, space, direction, case, level, seed):
     mc = expected_divergence(teacher, fixed, sample, space=space, direction=direction,
                              monte_carlo=MC_DRAWS[level], seed=seed)
     worst, which = 0.0, ""
+    scale = max(abs(mc.total), abs(exact["total"]))
     for name, value in exact.items():
         se, mean = mc.stderr[name], getattr(mc, name)
         if name == "rank_floor":            # an upper bound of the expected floor
             z = max(0.0, (mean - value) / se) if se > 0 else 0.0
-        elif se > 1e-9 * abs(mean):
+        elif se > 1e-12 * scale:
             z = abs(value - mean) / se
-        else:                               # does not depend on the labels
-            z = 0.0 if abs(value - mean) <= 1e-9 * abs(mean) + 1e-12 else math.inf
+        else:       # does not depend on the labels (or vanishes): equal up to rounding
+            z = 0.0 if abs(value - mean) <= ROUTE_RTOL * scale else math.inf
         if z > worst:
             worst, which = z, name
     notes.append(f"{MC_DRAWS[level]} draws, max |z|")
@@ -404,8 +405,8 @@ def _prove_zero(diff, seconds: float) -> bool:
         raise _Timeout
 
     old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
         return attempt()
     except _Timeout:
         return False

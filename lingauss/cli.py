@@ -50,10 +50,7 @@ def resolved_width_rank(spec: Spec) -> tuple[int, int]:
     >>> resolved_width_rank(default_spec())
     (16, 8)
     """
-    d, k = spec.sample.d, spec.sample.k
-    m = d if spec.student.width is None else spec.student.width
-    r = min(k, m) if spec.student.rank is None else spec.student.rank
-    return m, r
+    return spec.student.resolve(spec.sample.d, spec.sample.k)
 
 
 def problem_line(spec: Spec, *, rank: str | None = None) -> str:

@@ -181,17 +181,7 @@ class _Problem:
 
 def _resolve(student: Student, sample: Sample) -> _Problem:
     d, k = sample.d, sample.k
-    m = d if student.width is None else student.width
-    if m > d:
-        raise LingaussError(f"width == {m}, must be <= d == {d}.")
-    if isinstance(student.basis, np.ndarray) and student.basis.shape[0] != d:
-        raise LingaussError(
-            f"basis has shape {student.basis.shape}, must have d == {d} along axis 0.")
-    if isinstance(student.rank_rule, np.ndarray) and student.rank_rule.shape[0] != k:
-        raise LingaussError(
-            f"rank_rule has shape {student.rank_rule.shape}, must have k == {k} along axis 0.")
-    r = min(k, m) if student.rank is None else student.rank
-    check_int(r, "rank", low=1, high=min(k, m), high_rule="min(k, width)")
+    m, r = student.resolve(d, k)
     if isinstance(student.rank_rule, str) and student.rank_rule == "oracle" \
             and sample.W_star is None:
         raise LingaussError(

@@ -168,6 +168,31 @@ class Student:
                 f"soft_label_noise == {self.soft_label_noise:g}, must be 0 unless "
                 f"soft_labels == 'sampled+noise' (it is {self.soft_labels!r}).")
 
+    def resolve(self, d: int, k: int) -> tuple[int, int]:
+        """The width ``m`` and rank ``r`` for inputs of dimension ``d`` and ``k`` outputs.
+
+        Defaults ``m = d`` and ``r = min(k, m)``; checks that the options fit the problem.
+
+        >>> Student(beta=1.0, ridge=1.0, width=4).resolve(d=6, k=3)
+        (4, 3)
+        >>> Student(beta=1.0, ridge=1.0, width=8).resolve(d=6, k=3)
+        Traceback (most recent call last):
+        ...
+        lingauss._validation.LingaussError: width == 8, must be <= d == 6.
+        """
+        m = d if self.width is None else self.width
+        if m > d:
+            raise LingaussError(f"width == {m}, must be <= d == {d}.")
+        if isinstance(self.basis, np.ndarray) and self.basis.shape[0] != d:
+            raise LingaussError(
+                f"basis has shape {self.basis.shape}, must have d == {d} along axis 0.")
+        if isinstance(self.rank_rule, np.ndarray) and self.rank_rule.shape[0] != k:
+            raise LingaussError(
+                f"rank_rule has shape {self.rank_rule.shape}, must have k == {k} along axis 0.")
+        r = min(k, m) if self.rank is None else self.rank
+        check_int(r, "rank", low=1, high=min(k, m), high_rule="min(k, width)")
+        return m, r
+
     def replace(self, **changes) -> "Student":
         """A copy with some options changed (validated again).
 

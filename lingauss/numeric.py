@@ -194,19 +194,7 @@ def _check_design(design, space: str, closed_form: bool, student: Student):
             "the vectors θ_i, a (k, d) signal.")
     if space == "prediction" and design.noise == 0:
         raise LingaussError("noise == 0, must be > 0 when space == 'prediction'.")
-    k, d = design.k, design.d
-    m = d if student.width is None else student.width
-    if m > d:
-        raise LingaussError(f"width == {m}, must be <= d == {d}.")
-    r = min(k, m) if student.rank is None else student.rank
-    check_int(r, "rank", low=1, high=min(k, m), high_rule="min(k, width)")
-    if isinstance(student.rank_rule, np.ndarray) and student.rank_rule.shape[0] != k:
-        raise LingaussError(
-            f"rank_rule has shape {student.rank_rule.shape}, must have k == {k} along axis 0.")
-    if isinstance(student.basis, np.ndarray) and student.basis.shape[0] != d:
-        raise LingaussError(
-            f"basis has shape {student.basis.shape}, must have d == {d} along axis 0.")
-    return m, r
+    return student.resolve(design.d, design.k)
 
 
 def _closed_form_obstacle(student: Student) -> str | None:
@@ -330,11 +318,7 @@ def conditional_inputs(teacher: Teacher, student: Student, sample: Sample, space
     if not (isinstance(student.basis, str) and student.basis == "pca"):
         raise LingaussError("the spectral route needs basis == 'pca'.")
     d, k = sample.d, sample.k
-    m = d if student.width is None else student.width
-    if m > d:
-        raise LingaussError(f"width == {m}, must be <= d == {d}.")
-    r = min(k, m) if student.rank is None else student.rank
-    check_int(r, "rank", low=1, high=min(k, m), high_rule="min(k, width)")
+    m, r = student.resolve(d, k)
     eig = _eigen(sample)
     s, z = eig.s, eig.z
     a = teacher.beta * s + teacher.ridge

@@ -291,6 +291,7 @@ def _build(doc: dict, where: str, folder: pathlib.Path, path) -> Spec:
                 f"{options} or the path of a .npy file.")
     with _context(f"{where}: [student] "):
         student = Student(**student_table)
+        student.resolve(sample.d, sample.k)         # fits the data (width <= d, ...)
     options = _table(doc, "divergence", where, DIVERGENCE_KEYS, ())
     with _context(f"{where}: [divergence] "):
         return Spec(teacher=teacher, student=student, sample=sample, path=path,

@@ -157,8 +157,14 @@ def test_missing_data_file(tmp_path):
 
 
 def test_errors_found_by_the_engine(tmp_path):
+    # regression (session 1 closing note): a student that does not fit the data is reported
+    # with the file and section when the spec is read
     path = write(tmp_path, SPEC.replace("rank = 2", "rank = 4"))      # k = 3 < rank
-    assert_one_error_line(run("divergence", path), "rank == 4, must be <= min(k, width) == 3.")
+    assert_one_error_line(run("divergence", path),
+                          f"{path}: [student] rank == 4, must be <= min(k, width) == 3.")
+    path = write(tmp_path, SPEC.replace("width = 4", "width = 7"))    # d = 6 < width
+    assert_one_error_line(run("divergence", path),
+                          f"{path}: [student] width == 7, must be <= d == 6.")
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "s.npz", X=rng.standard_normal((6, 10)), Y=rng.standard_normal((3, 10)))
     path = write(tmp_path, SPEC.replace("d = 6\nk = 3\nn = 10", 'file = "s.npz"'))

@@ -9,3 +9,18 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# Hypothesis profiles (tests/test_properties.py): "ci" by default — derandomized, so CI is
+# reproducible, a few hundred examples over the file; "full" — at least 10 000 examples over
+# the file, randomized. Select with LINGAUSS_HYPOTHESIS_PROFILE=full.
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # hypothesis is a test extra; the doctests run without it
+    pass
+else:
+    settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True,
+                              database=None, print_blob=True)
+    settings.register_profile("full", max_examples=1000, deadline=None, derandomize=False,
+                              database=None, print_blob=True,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(os.environ.get("LINGAUSS_HYPOTHESIS_PROFILE", "ci"))

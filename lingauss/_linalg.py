@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg as sla
 
+from ._validation import LingaussError
+
 # Below |x − 1| < _V_SERIES_RADIUS, v(x) is summed from its series in t = (x−1)/(x+1).
 _V_SERIES_RADIUS = 0.1
 # v(x) = 2 Σ_{j>=2} c_j t^j, c_j = 1 (j even), 1 − 1/j (j odd); |t| <= 0.0477 so 16 terms
@@ -55,11 +57,23 @@ def _is_diag(cov) -> bool:
     return np.ndim(cov) == 1
 
 
-def _chol(cov):
-    """Lower Cholesky factor of a dense covariance, or the standard deviations of a diagonal."""
+def _chol(cov, what: str = "a covariance of the kernels"):
+    """Lower Cholesky factor of a dense covariance, or the standard deviations of a diagonal.
+
+    A matrix too ill-conditioned for double precision raises :class:`LingaussError` (never a
+    jitter: the answer would be wrong without saying so).
+    """
     if _is_diag(cov):
         return np.sqrt(cov)
-    return sla.cholesky(cov, lower=True)
+    try:
+        return sla.cholesky(cov, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        eig = np.linalg.eigvalsh(cov)
+        cond = f"{eig[-1] / eig[0]:.2g}" if eig[0] > 0 else "beyond 1e16: numerically singular"
+        raise LingaussError(
+            f"{what} is too ill-conditioned for double precision (condition number {cond}; "
+            f"must be well below 1/eps ≈ 4.5e15): use basis='pca', whose kernels are "
+            f"diagonal and exact, or less extreme ridges and eigenvalues.") from None
 
 
 def _solve_l(L, B):
@@ -84,7 +98,7 @@ def _v_ratio_sum(Lp, Lq) -> float:
     return float(np.sum(vfun(sig2)))
 
 
-def chain_rule_kl(mean_p, cov_p, mean_q, cov_q, p: int) -> dict:
+def chain_rule_kl(mean_p, cov_p, mean_q, cov_q, p: int, *, delta=None) -> dict:
     """Chain-rule split of ``Σ_rows KL(N(μ_p,j, Σ_p) ‖ N(μ_q,j, Σ_q))``.
 
     Coordinates ``0..p−1`` are the trained block ``a``, the rest the complement ``c``.
@@ -105,6 +119,9 @@ def chain_rule_kl(mean_p, cov_p, mean_q, cov_q, p: int) -> dict:
     cov_p, cov_q : arrays of shape (D, D), or (D,) for diagonal covariances
     p : int
         Size of the trained block.
+    delta : array of shape (R, D), optional
+        ``μ_p − μ_q`` when the caller has it in a cancellation-free form (nearly equal
+        means); by default the difference of the two means.
 
     Returns
     -------
@@ -119,7 +136,7 @@ def chain_rule_kl(mean_p, cov_p, mean_q, cov_q, p: int) -> dict:
     """
     rows, D = mean_p.shape
     Lp, Lq = _chol(cov_p), _chol(cov_q)
-    dlt = mean_p - mean_q                                   # (R, D)
+    dlt = mean_p - mean_q if delta is None else delta       # (R, D)
     a, c = slice(0, p), slice(p, D)
     out = dict(bias=0.0, variance=0.0, bottleneck_mean=0.0, bottleneck_covariance=0.0)
     diag = _is_diag(Lp) and _is_diag(Lq)

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import signal
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._timeout import with_timeout
 from ._validation import LingaussError, check_int, check_option
 from .divergence import TERMS, divergence
 from .model import DIRECTIONS, SOFT_LABELS, SPACES
@@ -380,12 +379,8 @@ def _evaluate(expr, point, digits=40):
     return complex(sp.N(value, digits))
 
 
-class _Timeout(Exception):
-    pass
-
-
 def _prove_zero(diff, seconds: float) -> bool:
-    """``simplify(diff) == 0`` within ``seconds`` (main thread on POSIX; else not tried)."""
+    """``simplify(diff) == 0`` within ``seconds`` (see :func:`lingauss._timeout.with_timeout`)."""
     import sympy as sp
 
     from . import symbolic
@@ -397,22 +392,8 @@ def _prove_zero(diff, seconds: float) -> bool:
             return True
         return sp.simplify(sp.expand_log(expr, force=True)) == 0
 
-    if threading.current_thread() is not threading.main_thread() or \
-            not hasattr(signal, "SIGALRM"):
-        return False
-
-    def handler(signum, frame):
-        raise _Timeout
-
-    old = signal.signal(signal.SIGALRM, handler)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        return attempt()
-    except _Timeout:
-        return False
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+    done, proved = with_timeout(attempt, seconds)
+    return bool(done and proved)
 
 
 def check_formula(candidate: str, *, term: str, space: str = "parameter",

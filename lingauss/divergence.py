@@ -214,6 +214,7 @@ class _Group:
     cov_t: np.ndarray
     cov_s_cond: np.ndarray | None = None
     extra: np.ndarray | None = None
+    delta: np.ndarray | None = None     # mean_s − mean_t, cancellation-free (pca path)
 
 
 def optimal_tau2(d, k, m, r, sum_a_perp, sum_a, ridge):
@@ -268,7 +269,7 @@ def _rank_floor(mean, cov, r: int) -> float:
     """``½ Σ_{j>r} σ_j²``, ``σ_j`` the singular values of the whitened mean ``L⁻¹ meanᵀ``."""
     if mean.shape[1] == 0:
         return 0.0
-    white = _solve_l(_chol(cov), mean.T)                       # L⁻¹ meanᵀ
+    white = _solve_l(_chol(cov, "the teacher's covariance on the width"), mean.T)  # L⁻¹ meanᵀ
     sig = np.linalg.svd(white, compute_uv=False)
     return 0.5 * float(np.sum(sig[r:] ** 2))
 
@@ -308,7 +309,7 @@ def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
     else:
         Bt = prob.Bt                                           # (d, m)
         K = bS * (Bt.T * s) @ Bt + lS * np.eye(m)              # (m, m)
-        Lk = sla.cholesky(K, lower=True)
+        Lk = _chol(K, "the student's width precision K = β_S BᵀXXᵀB + λ_S I")
         C = bS * sla.cho_solve((Lk, True), (zhat @ Bt).T).T    # (k, m)
         sig_cond = sla.cho_solve((Lk, True), np.eye(m))        # (m, m)
         sig_cond = 0.5 * (sig_cond + sig_cond.T)
@@ -327,6 +328,11 @@ def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
     tau2 = _tau2(student, prob, a)
     mean_s_w = O[:, :r].T @ C                                  # (r, m) trained rows
     mean_t = O.T @ M_T                                         # (k, d) rotated rows
+    if diag:
+        # trained rows, mean_s − mean_t without cancellation: on the width
+        # β_S ẑ_i/b_i − β_T z_i/a_i = z_i (αβ_Sλ_T − β_Tλ_S)/(a_i b_i); beyond it −mean_t
+        gap = (alpha * bS * teacher.ridge - teacher.beta * lS) / (a[:m] * (bS * s[:m] + lS))
+        delta_w = np.hstack([(O[:, :r].T @ z[:, :m]) * gap, -mean_t[:r, m:]])   # (r, d)
     sampled = student.soft_labels != "mean"
 
     if space == "parameter":
@@ -336,7 +342,8 @@ def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
             rows=r, p=m, mean_s=_pad(mean_s_w, d), cov_s=_blockdiag(sig_w, tau2, d),
             mean_t=mean_t[:r] @ R, cov_t=cov_t,
             cov_s_cond=_blockdiag(sig_cond, tau2, d) if sampled else None,
-            extra=_blockdiag(extra_w, 0.0, d) if sampled else None)
+            extra=_blockdiag(extra_w, 0.0, d) if sampled else None,
+            delta=delta_w if diag else None)
         complement = _Group(rows=k - r, p=0, mean_s=np.zeros((k - r, d)),
                             cov_s=np.full(d, tau2), mean_t=mean_t[r:], cov_t=1.0 / a)
         Bw = R[:, :m]
@@ -359,7 +366,8 @@ def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
             rows=r, p=p, mean_s=_pad(mean_s_w, d)[:, :rho] * sq,
             cov_s=s[:rho] * pvar + nu2, mean_t=mt[:r], cov_t=tvar,
             cov_s_cond=s[:rho] * _blockdiag(sig_cond, tau2, d)[:rho] + nu2 if sampled else None,
-            extra=s[:rho] * _blockdiag(extra_w, 0.0, d)[:rho] if sampled else None)
+            extra=s[:rho] * _blockdiag(extra_w, 0.0, d)[:rho] if sampled else None,
+            delta=delta_w[:, :rho] * sq)
         floor = _rank_floor(M_T[:, :p] * sq[:p], tvar[:p], r)
         return [trained, complement], floor
     Bt, R = prob.Bt, prob.R
@@ -397,7 +405,8 @@ def _decompose(groups, floor: float, direction: str) -> Decomposition:
                 continue
             first = (g.mean_t, g.cov_t) if reverse else (g.mean_s, g.cov_s)
             second = (g.mean_s, g.cov_s) if reverse else (g.mean_t, g.cov_t)
-            for name, value in chain_rule_kl(*first, *second, g.p).items():
+            delta = None if g.delta is None else (-g.delta if reverse else g.delta)
+            for name, value in chain_rule_kl(*first, *second, g.p, delta=delta).items():
                 terms[name] += value
             if g.extra is not None:
                 slack += mixture_slack(g.mean_t, g.cov_t, g.mean_s, g.cov_s_cond, g.extra,

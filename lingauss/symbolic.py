@@ -458,6 +458,29 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def tau2_stationarity(direction: str, soft_labels: str = "mean", regime: str = "kept"):
+    """``(A, B, C)`` with ``τ⁴ ∂K_i/∂τ² = A τ⁴ + B τ² + C`` for one mode (parameter space).
+
+    Derived from the conditional per-mode total; ``None`` when ``τ⁴ ∂K_i/∂τ²`` is not a
+    polynomial of degree <= 2 in ``τ²``. Summed over the modes, the stationary points of
+    ``K`` in ``τ²`` are the positive roots of ``(ΣA) x² + (ΣB) x + ΣC``.
+
+    >>> A, B, C = tau2_stationarity("forward")
+    >>> sp.simplify(A - (k - r) * (beta_T * s + lambda_T) / 2), sp.simplify(B + (k - r) / 2), C
+    (0, 0, 0)
+    """
+    total = derive("parameter", soft_labels, direction, "conditional")[regime]["total"]
+    expr = sp.cancel(sp.diff(total, tau2) * tau2 ** 2)
+    num, den = sp.fraction(expr)
+    if den.has(tau2):
+        return None
+    poly = sp.Poly(sp.expand(num), tau2)
+    if poly.degree() > 2:
+        return None
+    return tuple(sp.factor(poly.coeff_monomial(tau2 ** j)) / den for j in (2, 1, 0))
+
+
 def latex(expr: sp.Expr) -> str:
     """LaTeX with the model's names (``\\beta_T``, ``s_i``, ``\\tau^2`` …).
 

@@ -9,7 +9,10 @@ Usage::
     lingauss check [SPEC] [--quick | --full] [--json]          # exit 1 when a check fails
     lingauss check-formula EXPR --term TERM [--space S] [--soft-labels L] [--direction D]
                            [--regime R] [--flavour F] [--json]   # exit 1 when not equal
-    lingauss demo [--print-spec]
+    lingauss design SPEC [--budget X | --fraction F] [--optimize beta,ridge,alpha,tau2] [--json]
+    lingauss plot SPEC --kind KIND -o FILE
+    lingauss table SPEC --kind {closed-form,sweep,asymptotic} [--format {md,latex,csv}]
+    lingauss demo [--print-spec] [-o DIR]
     python -m lingauss ...                      # the same
 
 Bad input (a :class:`~lingauss.LingaussError` or an unreadable file) prints one line
@@ -29,6 +32,8 @@ import json
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
+
+import numpy as np
 
 from . import __version__
 from ._validation import LingaussError, check_option
@@ -214,6 +219,124 @@ def _cmd_check_formula(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if result.verdict == "not equal" else 0
 
 
+def _cmd_design(args: argparse.Namespace, out: TextIO) -> None:
+    from .design import HYPERPARAMETERS, best_hyperparameters, recommend
+
+    spec = load_spec(args.spec)
+    optimize = tuple(x.strip() for x in args.optimize.split(",") if x.strip()) \
+        if args.optimize else ()
+    for name in optimize:
+        check_option(name, "--optimize", HYPERPARAMETERS)
+    rec = recommend(spec, budget=args.budget, fraction=args.fraction)
+    best = rec.smallest_parameters
+    opt = None
+    if optimize and best is not None:
+        opt = best_hyperparameters(spec, rank=best.rank, width=best.width,
+                                   optimize_over=optimize)
+    if args.json:
+        out.write(json.dumps(dict(recommendation=rec.as_dict(),
+                                  optimum=None if opt is None else opt.as_dict())) + "\n")
+        return
+    out.write(problem_line(spec) + "\n")
+    out.write(f"budget: K <= {rec.budget:.6g} nats (full-size student: K = "
+              f"{rec.full.divergence:.6g} at width {rec.full.width}, rank {rec.full.rank})\n")
+    rows = []
+    for label, c in (("smallest rank (full width)", rec.smallest_rank),
+                     ("smallest width (rank min(k, m))", rec.smallest_width),
+                     ("smallest parameter count r(m + k)", rec.smallest_parameters)):
+        rows.append((label,) + (("none within budget", "", "", "") if c is None else
+                                (c.rank, c.width, c.parameters, c.divergence)))
+    out.write(format_table(("design", "rank", "width", "parameters", "K"), rows) + "\n")
+    out.write(f"Pareto frontier: {len(rec.frontier)} of {len(rec.candidates)} sizes "
+              f"(rank, width, parameters, K): " + "; ".join(
+                  f"({c.rank}, {c.width}, {c.parameters}, {c.divergence:.4g})"
+                  for c in rec.frontier) + "\n")
+    if opt is not None:
+        out.write(f"best {', '.join(optimize)} at rank {best.rank}, width {best.width}: "
+                  + ", ".join(f"{k} = {v:.6g} ({opt.method.get(k, '')})"
+                              for k, v in opt.values.items())
+                  + f"; K = {opt.divergence.total:.6g} (from {opt.start.total:.6g})\n")
+    elif optimize:
+        out.write("no design within the budget: nothing to optimise\n")
+
+
+PLOT_KINDS = ("terms-vs-rank", "terms-vs-width", "heatmap", "heatmap-ridge", "frontier",
+              "sample-size", "soft-labels")
+
+
+def plot_figure(spec: Spec, kind: str):
+    """The figure of one plot kind for a spec (see ``lingauss plot --help``)."""
+    from . import plots
+    from .design import explore, recommend
+
+    check_option(kind, "--kind", PLOT_KINDS)
+    d, k = spec.sample.d, spec.sample.k
+    m, r = resolved_width_rank(spec)
+    if kind == "terms-vs-rank":
+        return plots.terms_plot(explore(spec, ranks=range(1, min(k, m) + 1), widths=[m]),
+                                "rank")
+    if kind == "terms-vs-width":
+        widths = np.unique(np.linspace(r, d, min(d - r + 1, 24)).astype(int))
+        return plots.terms_plot(explore(spec, ranks=[r], widths=widths), "width")
+    if kind in ("heatmap", "heatmap-ridge"):
+        ranks = range(1, min(k, m) + 1)
+        if kind == "heatmap":
+            widths = np.unique(np.linspace(min(k, d), d, min(d - min(k, d) + 1, 12))
+                               .astype(int))
+            return plots.heatmap(explore(spec, ranks=range(1, min(k, d) + 1),
+                                         widths=widths), "width", "rank")
+        ridges = spec.student.ridge * np.geomspace(1e-2, 1e2, 9)
+        return plots.heatmap(explore(spec, ranks=ranks, widths=[m], ridges=ridges),
+                             "ridge", "rank")
+    if kind == "frontier":
+        rec = recommend(spec, widths=np.unique(np.linspace(1, d, min(d, 16)).astype(int)))
+        cands = rec.candidates
+        best = rec.smallest_parameters
+        return plots.frontier_plot(
+            [c.parameters for c in cands], [c.divergence for c in cands],
+            recommended=None if best is None else cands.index(best), budget=rec.budget)
+    if kind == "sample-size":
+        from .model import SpectralDesign
+        from .numeric import _spectral, sweep
+
+        if spec.sample.W_star is None or spec.sample.noise is None:
+            raise LingaussError("--kind sample-size needs a sample with W_star and noise "
+                                "(a population design is built from its spectrum).")
+        sp = _spectral(spec.sample)
+        design = SpectralDesign(sp.s / spec.sample.n, sp.theta, sp.noise, k, n=1)
+        student = spec.student.replace(rank_rule="oracle", basis="pca", rank=r, width=m)
+        n = spec.sample.n
+        return plots.sample_size_plot(sweep(spec.teacher, student, design,
+                                            space=spec.space, direction=spec.direction,
+                                            n=np.unique(np.geomspace(max(1, n // 16), 64 * n,
+                                                                     13).astype(int))))
+    sweeps = {}
+    for soft in ("mean", "sampled"):
+        sub = spec.replace(student=spec.student.replace(soft_labels=soft, soft_label_noise=0.0))
+        sweeps[soft] = explore(sub, ranks=range(1, min(k, m) + 1), widths=[m])
+    return plots.soft_labels_plot(sweeps, "rank")
+
+
+def _cmd_plot(args: argparse.Namespace, out: TextIO) -> None:
+    from . import plots
+
+    check_option(args.kind, "--kind", PLOT_KINDS)
+    plots.check_output_path(args.output)          # before any work: bad paths write nothing
+    spec = load_spec(args.spec)
+    fig = plot_figure(spec, args.kind)
+    plots.save(fig, args.output)
+    out.write(f"wrote {args.output}\n")
+
+
+def _cmd_table(args: argparse.Namespace, out: TextIO) -> None:
+    from .tables import FORMATS, KINDS, table
+
+    check_option(args.kind, "--kind", KINDS)
+    check_option(args.format, "--format", FORMATS)
+    spec = load_spec(args.spec)
+    out.write(table(spec, args.kind, args.format).rstrip("\n") + "\n")
+
+
 @dataclass
 class DemoContext:
     """What the demo steps share: the spec, the output stream and the results so far."""
@@ -221,6 +344,7 @@ class DemoContext:
     spec: Spec
     out: TextIO
     results: dict = field(default_factory=dict)
+    folder: object = None        # pathlib.Path of -o DIR, or None
 
 
 def demo_rank_sweep(ctx: DemoContext) -> None:
@@ -237,15 +361,54 @@ def demo_rank_sweep(ctx: DemoContext) -> None:
     ctx.out.write(format_table(("rank",) + columns, rows) + "\n")
 
 
+
+
+def demo_report(ctx: DemoContext) -> None:
+    """With ``-o DIR``: plots and tables of the default problem, written into ``DIR``."""
+    if ctx.folder is None:
+        return
+    from . import plots
+    from .tables import closed_form_table, sweep_table
+
+    files = {}
+    for kind in ("terms-vs-rank", "heatmap", "frontier"):
+        files[f"{kind}.png"] = plot_figure(ctx.spec, kind)
+    texts = {"closed-form.md": closed_form_table(ctx.spec, "md"),
+             "closed-form.tex": closed_form_table(ctx.spec, "latex"),
+             "sweep.md": sweep_table(ctx.spec, "md"),
+             "sweep.csv": sweep_table(ctx.spec, "csv")}
+    ctx.folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, fig in files.items():
+        plots.save(fig, ctx.folder / name)
+        written.append(ctx.folder / name)
+    for name, text in texts.items():
+        (ctx.folder / name).write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+        written.append(ctx.folder / name)
+    ctx.out.write(f"report written to {ctx.folder}:\n")
+    for path in written:
+        ctx.out.write(f"  {path}\n")
+
+
 # The demo, in order. Each step takes the DemoContext; add steps here.
-DEMO_STEPS: tuple[Callable[[DemoContext], None], ...] = (demo_rank_sweep,)
+DEMO_STEPS: tuple[Callable[[DemoContext], None], ...] = (demo_rank_sweep, demo_report)
 
 
 def _cmd_demo(args: argparse.Namespace, out: TextIO) -> None:
     if args.print_spec:
         out.write(default_spec_text())
         return
-    ctx = DemoContext(spec=default_spec(), out=out)
+    folder = None
+    if args.output is not None:
+        import pathlib
+
+        folder = pathlib.Path(args.output)
+        if folder.exists() and not folder.is_dir():
+            raise LingaussError(f"-o {args.output}: exists and is not a folder.")
+        if not folder.parent.exists():
+            raise LingaussError(f"-o {args.output}: the parent folder {folder.parent} "
+                                f"does not exist.")
+    ctx = DemoContext(spec=default_spec(), out=out, folder=folder)
     for step in DEMO_STEPS:
         step(ctx)
 
@@ -357,7 +520,46 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the embedded default problem: its decomposition at every rank.")
     p.add_argument("--print-spec", action="store_true",
                    help="print the default spec (a valid spec file to copy) and exit")
+    p.add_argument("-o", "--output", metavar="DIR", default=None,
+                   help="also write a report (plots: terms vs rank, heatmap, frontier; "
+                        "closed-form and sweep tables) into DIR")
     p.set_defaults(run=_cmd_demo)
+
+    p = commands.add_parser(
+        "design", help="smallest student within a budget, Pareto frontier, best options",
+        description="Search every rank and width of the spec's student: the smallest rank, "
+                    "width and parameter count r(m + k) whose divergence is within the "
+                    "budget (absolute, or K <= (1 + F)·K_full), the size–divergence Pareto "
+                    "frontier, and optionally the best student hyper-parameters there.")
+    p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--budget", type=float, metavar="X", help="absolute budget on K (nats)")
+    budget.add_argument("--fraction", type=float, metavar="F",
+                        help="relative budget: K <= (1 + F)·K_full (default 0.1)")
+    p.add_argument("--optimize", metavar="LIST", default="",
+                   help="comma-separated student options to optimise at the smallest design: "
+                        "beta, ridge, alpha, tau2")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=_cmd_design)
+
+    p = commands.add_parser(
+        "plot", help="a figure of the spec's problem (png, pdf or svg)",
+        description="Plot the spec's problem. Kinds: " + ", ".join(PLOT_KINDS) + ".")
+    p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
+    p.add_argument("--kind", required=True, help="one of " + ", ".join(PLOT_KINDS))
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="output file: .png, .pdf or .svg")
+    p.set_defaults(run=_cmd_plot)
+
+    p = commands.add_parser(
+        "table", help="closed-form, sweep or asymptotic table (md, latex, csv)",
+        description="closed-form: each term's per-mode formula and its value at the spec; "
+                    "sweep: every term across ranks; asymptotic: leading-order behaviour of "
+                    "each per-mode term (n → ∞, λ_S → 0, ν → 0, power law), by sympy.")
+    p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
+    p.add_argument("--kind", required=True, help="closed-form, sweep or asymptotic")
+    p.add_argument("--format", default="md", help="md (default), latex or csv")
+    p.set_defaults(run=_cmd_table)
     return parser
 
 

@@ -48,19 +48,24 @@ def _grid_values(values, name, high, high_rule):
                                high=high, high_rule=high_rule) for i, v in enumerate(arr)])
 
 
-def explore(spec, *, ranks=None, widths=None) -> Sweep:
-    """Every term of the exact divergence over ranks × widths (invalid pairs raise).
+def explore(spec, *, ranks=None, widths=None, ridges=None) -> Sweep:
+    """Every term of the exact divergence over ranks × widths (× student ridges).
+
+    A loop over configurations of the exact engine (the spec's sample, any basis and rank
+    rule); invalid (rank, width) pairs raise.
 
     Parameters
     ----------
     spec : Spec
     ranks, widths : sequences of int, optional
         Default ``1..min(k, width)`` at the spec's width, and the spec's width.
+    ridges : sequence of float, optional
+        Student ridges ``λ_S``: adds a third axis ``ridge``.
 
     Returns
     -------
     Sweep
-        Axes ``rank`` and ``width``.
+        Axes ``rank``, ``width`` (and ``ridge``).
 
     Examples
     --------
@@ -79,14 +84,22 @@ def explore(spec, *, ranks=None, widths=None) -> Sweep:
         r, m = bad[0]
         raise LingaussError(f"rank == {r} with width == {m}, must be <= min(k, width) == "
                             f"{min(k, m)}.")
-    rows = {}
-    for (i, r), (j, m) in itertools.product(enumerate(ranks), enumerate(widths)):
-        student = spec.student.replace(rank=int(r), width=int(m), **_keep_matrices(spec))
-        rows[i, j] = _evaluate(spec, student).as_dict()
-    names = [n for n in TERMS if n in rows[0, 0]]
-    terms = {n: np.array([[rows[i, j][n] for j in range(len(widths))]
-                          for i in range(len(ranks))]) for n in names}
-    return Sweep(axes={"rank": ranks, "width": widths}, terms=terms)
+    axes = {"rank": ranks, "width": widths}
+    if ridges is not None:
+        arr = np.atleast_1d(np.asarray(ridges, dtype=float))
+        axes["ridge"] = np.array([check_real(float(v), f"ridges[{i}]", low=0)
+                                  for i, v in enumerate(arr)])
+    _keep_matrices(spec)
+    shape = tuple(len(v) for v in axes.values())
+    terms = {}
+    for index in itertools.product(*(range(n) for n in shape)):
+        changes = dict(rank=int(ranks[index[0]]), width=int(widths[index[1]]))
+        if ridges is not None:
+            changes["ridge"] = float(axes["ridge"][index[2]])
+        values = _evaluate(spec, spec.student.replace(**changes)).as_dict()
+        for name, value in values.items():
+            terms.setdefault(name, np.empty(shape))[index] = value
+    return Sweep(axes=axes, terms={n: terms[n] for n in TERMS if n in terms})
 
 
 def _keep_matrices(spec) -> dict:

@@ -552,6 +552,17 @@ def save(fig: Figure, path) -> Figure:
     ...
     lingauss._validation.LingaussError: output file 'x.jpg' has extension '.jpg', must be one of ('.png', '.pdf', '.svg').
     """
+    target = check_output_path(path)
+    fig.savefig(target, format=target.suffix.lower()[1:])
+    return fig
+
+
+def check_output_path(path) -> pathlib.Path:
+    """The checks of :func:`save` alone (extension, existing folder), before any work.
+
+    >>> check_output_path("figure.pdf").name
+    'figure.pdf'
+    """
     given = os.fspath(path)
     target = pathlib.Path(given)
     if target.suffix.lower() not in SAVE_FORMATS:
@@ -559,5 +570,4 @@ def save(fig: Figure, path) -> Figure:
                             f"one of {SAVE_FORMATS}.")
     if not target.parent.is_dir():
         raise LingaussError(f"output folder {target.parent} does not exist.")
-    fig.savefig(target, format=target.suffix.lower()[1:])
-    return fig
+    return target

@@ -275,3 +275,15 @@ def test_demo_to_a_missing_parent_writes_nothing(tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path / "no" / "report")]) == 2
     assert list(tmp_path.iterdir()) == []
     assert lingauss is not None
+
+
+def test_readme_shows_the_demo_picture_and_an_up_to_date_closed_form_table():
+    root = pathlib.Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "![The terms of K against the student's rank](docs/demo/terms-vs-rank.png)" in readme
+    assert (root / "docs/demo/terms-vs-rank.png").read_bytes()[:4] == b"\x89PNG"
+    begin, end = "<!-- BEGIN closed-form table -->\n", "\n<!-- END closed-form table -->"
+    shown = readme[readme.index(begin) + len(begin):readme.index(end)]
+    fresh = T.closed_form_table(default_spec(), "md")
+    assert shown == fresh, "README table drifted: regenerate with `lingauss demo -o docs/demo`"
+    assert (root / "docs/demo/closed-form.md").read_text(encoding="utf-8").strip() == fresh

@@ -220,7 +220,7 @@ def _cmd_check_formula(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_design(args: argparse.Namespace, out: TextIO) -> None:
-    from .design import HYPERPARAMETERS, best_hyperparameters, recommend
+    from .design import HYPERPARAMETERS, best_hyperparameters, recommend, tune
 
     spec = load_spec(args.spec)
     optimize = tuple(x.strip() for x in args.optimize.split(",") if x.strip()) \
@@ -234,8 +234,13 @@ def _cmd_design(args: argparse.Namespace, out: TextIO) -> None:
         opt = best_hyperparameters(spec, rank=best.rank, width=best.width,
                                    optimize_over=optimize)
     if args.json:
+        m, _ = resolved_width_rank(spec)
+        per_rank = [dict(rank=r, width=w, **o.as_dict())
+                    for r, w, o in tune(spec, widths=[m], optimize_over=optimize)] \
+            if optimize else []
         out.write(json.dumps(dict(recommendation=rec.as_dict(),
-                                  optimum=None if opt is None else opt.as_dict())) + "\n")
+                                  optimum=None if opt is None else opt.as_dict(),
+                                  per_rank=per_rank)) + "\n")
         return
     out.write(problem_line(spec) + "\n")
     out.write(f"budget: K <= {rec.budget:.6g} nats (full-size student: K = "
@@ -251,13 +256,26 @@ def _cmd_design(args: argparse.Namespace, out: TextIO) -> None:
               f"(rank, width, parameters, K): " + "; ".join(
                   f"({c.rank}, {c.width}, {c.parameters}, {c.divergence:.4g})"
                   for c in rec.frontier) + "\n")
-    if opt is not None:
-        out.write(f"best {', '.join(optimize)} at rank {best.rank}, width {best.width}: "
-                  + ", ".join(f"{k} = {v:.6g} ({opt.method.get(k, '')})"
-                              for k, v in opt.values.items())
-                  + f"; K = {opt.divergence.total:.6g} (from {opt.start.total:.6g})\n")
-    elif optimize:
-        out.write("no design within the budget: nothing to optimise\n")
+    if optimize:
+        # the best options at every rank of the spec's width (and at the smallest design)
+        m, _ = resolved_width_rank(spec)
+        rows = []
+        for r, w, o in tune(spec, widths=[m], optimize_over=optimize):
+            rows.append((r, w) + tuple(o.values[n] for n in optimize)
+                        + (o.start.total, o.divergence.total))
+        out.write(f"best {', '.join(optimize)} per rank at width {m} ("
+                  + ", ".join(f"{n}: {how}" for n, how in
+                              (opt.method if opt else tune(spec, ranks=[1], widths=[m],
+                                                           optimize_over=optimize)[0][2]
+                               .method).items()) + "):\n")
+        out.write(format_table(("rank", "width") + optimize + ("K at the spec", "K at best"),
+                               rows) + "\n")
+        if opt is not None:
+            out.write(f"at the smallest design (rank {best.rank}, width {best.width}): "
+                      + ", ".join(f"{k} = {v:.6g}" for k, v in opt.values.items())
+                      + f"; K = {opt.divergence.total:.6g} (from {opt.start.total:.6g})\n")
+        else:
+            out.write("no design within the budget: no smallest design to tune\n")
 
 
 PLOT_KINDS = ("terms-vs-rank", "terms-vs-width", "heatmap", "heatmap-ridge", "frontier",

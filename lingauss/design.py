@@ -378,6 +378,28 @@ def best_hyperparameters(spec, *, rank: int | None = None, width: int | None = N
     return Optimum(values=values, divergence=dec, start=start, method=method)
 
 
+def tune(spec, *, ranks=None, widths=None, optimize_over=("ridge",)) -> list:
+    """:func:`best_hyperparameters` at every (rank, width): ``[(rank, width, Optimum)]``.
+
+    Defaults: every rank ``1..min(k, m)`` at the spec's width ``m``.
+
+    Examples
+    --------
+    >>> from lingauss.spec import default_spec
+    >>> rows = tune(default_spec(), ranks=[1, 2], optimize_over=("tau2",))
+    >>> [(r, m) for r, m, _ in rows]
+    [(1, 16), (2, 16)]
+    """
+    d, k = spec.sample.d, spec.sample.k
+    m0, _ = spec.student.resolve(d, k)
+    widths = _grid_values([m0] if widths is None else widths, "widths", d, "d")
+    ranks = _grid_values(range(1, min(k, int(widths.max())) + 1) if ranks is None else ranks,
+                         "ranks", k, "k")
+    return [(int(r), int(m), best_hyperparameters(spec, rank=int(r), width=int(m),
+                                                  optimize_over=optimize_over))
+            for m in widths for r in ranks if r <= min(k, m)]
+
+
 def _default_tau2(spec, student) -> float:
     from .divergence import _resolve, _tau2
 

@@ -287,3 +287,12 @@ def test_readme_shows_the_demo_picture_and_an_up_to_date_closed_form_table():
     fresh = T.closed_form_table(default_spec(), "md")
     assert shown == fresh, "README table drifted: regenerate with `lingauss demo -o docs/demo`"
     assert (root / "docs/demo/closed-form.md").read_text(encoding="utf-8").strip() == fresh
+
+
+def test_tune_is_best_hyperparameters_at_every_rank():
+    rows = D.tune(SMALL, ranks=[1, 3], optimize_over=("ridge",))
+    assert [(r, m) for r, m, _ in rows] == [(1, 6), (3, 6)]
+    for r, m, opt in rows:
+        single = D.best_hyperparameters(SMALL, rank=r, width=m, optimize_over=("ridge",))
+        assert opt.values == single.values
+        assert opt.divergence.total <= opt.start.total

@@ -593,10 +593,10 @@ def _sweep_default_rank(teacher, student, design, space, direction, grids, width
         parts.append(sweep(teacher, student.replace(rank=min(k, int(m)),
                                                      width=None), design, space=space,
                            direction=direction, **sub))
+    # each part has a width axis of length 1: where the grids put it, or last
     names = list(grids) if "width" in grids else list(grids) + ["width"]
     axis = names.index("width")
-    terms = {t: np.concatenate([p.terms[t] if "width" in grids else
-                                np.expand_dims(p.terms[t], axis) for p in parts], axis=axis)
+    terms = {t: np.concatenate([p.terms[t] for p in parts], axis=axis)
              for t in parts[0].terms}
     if "width" not in grids:
         terms = {t: np.squeeze(v, axis=axis) for t, v in terms.items()}

@@ -183,7 +183,11 @@ def _draw_terms(ax, sweep, axis: str, index: dict, *, bound: bool):
         handles.append(conv)
     _x_axis(ax, x, axis)
     ax.set_xlim(x.min(), x.max())
-    ax.set_ylim(bottom=0)
+    # the top covers every drawn line (with shared y axes, set_ylim would freeze the first
+    # panel's range: regression found by the examples)
+    top = max(float(np.nanmax(line.get_ydata())) for line in handles
+              if hasattr(line, "get_ydata"))
+    ax.set_ylim(0, 1.05 * top if top > 0 else 1.0)
     ax.legend(handles=handles, fontsize="small")
 
 
@@ -518,6 +522,8 @@ def soft_labels_plot(sweeps, axis: str = "rank", *, fixed=None) -> Figure:
     for ax, (label, sweep) in zip(axes, sweeps.items()):
         _draw_terms(ax, sweep, axis, indices[label], bound=True)
         ax.set_title(_with_held(str(label), _held(sweep, indices[label])))
+    # one y range for the shared axes: the largest of the panels
+    axes[0].set_ylim(0, max(ax.get_ylim()[1] for ax in axes))
     axes[0].set_ylabel(DIVERGENCE_LABEL)
     fig.suptitle(f"Decomposition of K against {_symbol(axis)}, per soft-label mode")
     return fig

@@ -317,3 +317,16 @@ def test_monte_carlo_repr_shows_standard_errors():
                               seed=0)
     assert f"total={dec.total:.6g}±{dec.stderr['total']:.2g}" in repr(dec)
     assert "<th>std. error</th>" in dec._repr_html_()
+
+
+def test_sweep_with_the_default_rank_and_no_width_grid_has_the_grid_shape():
+    # regression (found by examples/student_ridge_from_ridge_teacher.py): an extra length-1
+    # width axis when the student has the default rank and no width grid is given
+    design = SpectralDesign.power_law(d=16, k=4, n=32)
+    res = sweep(Teacher(2.0, 1.0), Student(2.0, 1.0, rank_rule="oracle"), design,
+                ridge=[0.5, 1.0, 2.0])
+    assert res.shape == (3,) and res["total"].shape == (3,)
+    for i, lam in enumerate([0.5, 1.0, 2.0]):
+        want = expected_divergence(Teacher(2.0, 1.0), Student(2.0, lam, rank_rule="oracle"),
+                                   design).total
+        assert res["total"][i] == pytest.approx(want, rel=1e-12)

@@ -378,3 +378,22 @@ def test_module_never_imports_pyplot(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "f.png").read_bytes()[:8] == PNG
+
+
+def test_soft_labels_panels_share_a_y_range_that_covers_every_panel():
+    # regression (found by examples/mean_vs_sampled_soft_labels.py): the shared y axis took
+    # the first panel's range and cut the convexity bound of later panels
+    import lingauss
+    from lingauss.plots import soft_labels_plot
+
+    design = lingauss.SpectralDesign.power_law(d=32, k=4, n=64)
+    student = lingauss.Student(2.0, 0.5, width=16, rank_rule="oracle")
+    sweeps = {mode: lingauss.sweep(lingauss.Teacher(2.0, 1.0),
+                                   student.replace(soft_labels=mode,
+                                                   soft_label_noise=0.5 * (mode != "mean")),
+                                   design, rank=[1, 2, 3, 4])
+              for mode in ("mean", "sampled+noise")}
+    fig = soft_labels_plot(sweeps)
+    top = max(float(np.max(sweeps["sampled+noise"][t])) for t in ("total", "convexity_bound"))
+    for ax in fig.axes:
+        assert ax.get_ylim()[1] >= top

@@ -10,6 +10,7 @@ Usage::
     lingauss check-formula EXPR --term TERM [--space S] [--soft-labels L] [--direction D]
                            [--regime R] [--flavour F] [--json]   # exit 1 when not equal
     lingauss design SPEC [--budget X | --fraction F] [--optimize beta,ridge,alpha,tau2] [--json]
+    lingauss bounds SPEC [--json] [--table md|latex|csv] [--plot FILE]   # exit 1 if violated
     lingauss plot SPEC --kind KIND -o FILE
     lingauss table SPEC --kind {closed-form,sweep,asymptotic} [--format {md,latex,csv}]
     lingauss demo [--print-spec] [-o DIR]
@@ -36,7 +37,7 @@ from typing import Callable, TextIO
 import numpy as np
 
 from . import __version__
-from ._validation import LingaussError, check_option
+from ._validation import LingaussError, check_int, check_option
 from .divergence import TERMS, Decomposition, divergence
 from .model import DIRECTIONS, SOFT_LABELS, SPACES
 from .numeric import expected_divergence
@@ -355,6 +356,66 @@ def _cmd_table(args: argparse.Namespace, out: TextIO) -> None:
     out.write(table(spec, args.kind, args.format).rstrip("\n") + "\n")
 
 
+def bounds_rows(spec: Spec, *, monte_carlo: int = 100, seed: int = 0) -> list:
+    """Bounds beside the exact gaps at every rank (spec's width) and soft-label mode.
+
+    Returns ``[(soft_labels, rank, BoundsTable)]``; a violated bound warns loudly
+    (``lingauss.bounds.BoundViolationWarning``) and is flagged in the table.
+    """
+    from .bounds import bounds_table
+
+    m, _ = resolved_width_rank(spec)
+    k = spec.sample.k
+    out = []
+    for soft in ("mean", "sampled", "sampled+noise"):
+        student = spec.student.replace(
+            soft_labels=soft, soft_label_noise=(spec.student.soft_label_noise or 0.3)
+            if soft == "sampled+noise" else 0.0)
+        for r in range(1, min(k, m) + 1):
+            out.append((soft, r, bounds_table(spec.teacher, student.replace(rank=r),
+                                              spec.sample, monte_carlo=monte_carlo,
+                                              seed=seed)))
+    return out
+
+
+def _cmd_bounds(args: argparse.Namespace, out: TextIO) -> int:
+    from . import plots
+    from .tables import FORMATS, render
+
+    if args.table is not None:
+        check_option(args.table, "--table", FORMATS)
+    if args.plot is not None:
+        plots.check_output_path(args.plot)
+    monte_carlo = check_int(args.monte_carlo, "--monte-carlo", low=2)
+    spec = load_spec(args.spec)
+    results = bounds_rows(spec, monte_carlo=monte_carlo, seed=args.seed)
+    header = ("soft_labels", "rank", "bound", "side", "value", "exact Δ", "slack", "violated")
+    rows = [(soft, r, row.name, row.side, f"{row.bound:.6g}", f"{row.exact:.6g}",
+             f"{row.slack:.6g}", "VIOLATED" if row.violated else "no")
+            for soft, r, tb in results for row in tb.rows]
+    violated = [row for row in rows if row[-1] == "VIOLATED"]
+    if args.plot is not None:
+        mine = [(r, tb) for soft, r, tb in results if soft == spec.student.soft_labels]
+        names = [row.name for row in mine[0][1].rows]
+        fig = plots.bounds_plot([r for r, _ in mine], [tb.gaps.difference for _, tb in mine],
+                                {n: (mine[0][1][n].side, [tb[n].bound for _, tb in mine])
+                                 for n in names})
+        plots.save(fig, args.plot)
+    if args.json:
+        out.write(json.dumps([dict(zip(header, row)) for row in rows]) + "\n")
+    else:
+        out.write(problem_line(spec, rank="1..") + "\n")
+        out.write(render(header, rows, args.table or "md") + "\n")
+        if args.plot is not None:
+            out.write(f"wrote {args.plot}\n")
+    if violated:
+        print(f"{PROG}: WARNING: {len(violated)} bound(s) VIOLATED — an error in a bound or "
+              f"in the code: " + "; ".join(f"{v[2]} at soft_labels={v[0]}, rank={v[1]}"
+                                             for v in violated), file=sys.stderr)
+        return 1
+    return 0
+
+
 @dataclass
 class DemoContext:
     """What the demo steps share: the spec, the output stream and the results so far."""
@@ -559,6 +620,23 @@ def build_parser() -> argparse.ArgumentParser:
                         "beta, ridge, alpha, tau2")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=_cmd_design)
+
+    p = commands.add_parser(
+        "bounds", help="the paper's generalisation bounds beside the exact gaps",
+        description="Exact fixed-design generalisation gaps of teacher and student and the "
+                    "bounds of derivations/bounds.md (sub-Gaussian and exact-CGF "
+                    "Donsker–Varadhan, central-condition lower bound, sharpness), with their "
+                    "slack, at every rank of the spec's width and every soft-label mode. A "
+                    "violated bound is reported on stderr and the exit status is 1.")
+    p.add_argument("spec", metavar="SPEC", help="the TOML spec file (needs W_star and noise)")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.add_argument("--table", metavar="FMT", default=None, help="md (default), latex or csv")
+    p.add_argument("--plot", metavar="FILE", default=None,
+                   help="also plot the bounds against the exact gap as the rank varies")
+    p.add_argument("--monte-carlo", type=int, default=100, metavar="N",
+                   help="label draws for the Monte Carlo parts (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the draws")
+    p.set_defaults(run=_cmd_bounds)
 
     p = commands.add_parser(
         "plot", help="a figure of the spec's problem (png, pdf or svg)",

@@ -577,3 +577,41 @@ def check_output_path(path) -> pathlib.Path:
     if not target.parent.is_dir():
         raise LingaussError(f"output folder {target.parent} does not exist.")
     return target
+
+
+def bounds_plot(ranks, exact, bounds: dict) -> Figure:
+    """Each generalisation bound against the exact gap difference, as the rank varies.
+
+    Parameters
+    ----------
+    ranks : sequence of int
+    exact : sequence of float
+        ``Δ = E gap_student − E gap_teacher`` per rank (plotted as ``|Δ|`` and ``Δ``).
+    bounds : dict
+        ``{name: (side, values)}``; ``side`` ``"abs"`` bounds ``|Δ|`` from above, ``"lower"``
+        bounds ``Δ`` from below.
+
+    Examples
+    --------
+    >>> fig = bounds_plot([1, 2], [-0.5, -0.2], {"subgaussian": ("abs", [1.0, 0.8])})
+    >>> fig.axes[0].get_xlabel()
+    'student rank r'
+    """
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.subplots()
+    x = np.asarray(ranks, dtype=float)
+    exact = np.asarray(exact, dtype=float)
+    ax.plot(x, np.abs(exact), color="black", linewidth=2, marker="o", label="exact |Δ|")
+    ax.plot(x, exact, color="black", linewidth=1, linestyle=":", label="exact Δ")
+    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
+    for colour, (name, (side, values)) in zip(palette, bounds.items()):
+        style = "-" if side == "abs" else "--"
+        label = f"{name} (bounds |Δ|)" if side == "abs" else f"{name} (lower bound on Δ)"
+        ax.plot(x, np.asarray(values, dtype=float), color=colour, linestyle=style,
+                marker=".", label=label)
+    ax.axhline(0.0, color="grey", linewidth=0.5)
+    ax.set_xlabel(_axis_label("rank"))
+    ax.set_ylabel("gap difference Δ (loss units)")
+    ax.set_title("Generalisation bounds against the exact gap difference")
+    ax.legend(fontsize="small")
+    return fig

@@ -317,3 +317,50 @@ def test_validation_messages(call, message):
     with pytest.raises(LingaussError) as info:
         call()
     assert str(info.value) == message
+
+
+# --------------------------------------------------------------------------------------------
+# lingauss bounds (the CLI)
+# --------------------------------------------------------------------------------------------
+
+def test_bounds_cli_json_table_and_plot(tmp_path, capsys):
+    import json
+
+    from lingauss.cli import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text("[data]\nd = 6\nk = 3\nn = 12\nnoise = 0.5\n[teacher]\nbeta = 2.0\n"
+                    "ridge = 1.0\n[student]\nbeta = 2.0\nridge = 2.0\nwidth = 4\n"
+                    "rank_rule = \"oracle\"\n", encoding="utf-8")
+    assert main(["bounds", str(spec), "--json", "--monte-carlo", "20",
+                 "--plot", str(tmp_path / "b.png")]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["soft_labels"] for row in rows} == {"mean", "sampled", "sampled+noise"}
+    assert {row["rank"] for row in rows} == {1, 2, 3}
+    assert all(row["violated"] == "no" for row in rows)
+    assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["bounds", str(spec), "--table", "xls"]) == 2
+    assert capsys.readouterr().err.startswith("lingauss: error: Unknown value for --table")
+
+
+def test_bounds_cli_reports_a_violation_loudly(tmp_path, capsys, monkeypatch):
+    import dataclasses
+
+    from lingauss import bounds as B
+    from lingauss.cli import main
+
+    real = B.bounds_table
+
+    def broken(*args, **kwargs):
+        table = real(*args, **kwargs)
+        rows = (dataclasses.replace(table.rows[0], violated=True),) + table.rows[1:]
+        return dataclasses.replace(table, rows=rows)
+
+    monkeypatch.setattr(B, "bounds_table", broken)
+    spec = tmp_path / "s.toml"
+    spec.write_text("[data]\nd = 4\nk = 2\nn = 8\nnoise = 0.5\n[teacher]\nbeta = 2.0\n"
+                    "ridge = 1.0\n[student]\nbeta = 2.0\nridge = 2.0\n"
+                    "rank_rule = \"oracle\"\n", encoding="utf-8")
+    assert main(["bounds", str(spec), "--monte-carlo", "10"]) == 1
+    captured = capsys.readouterr()
+    assert "VIOLATED" in captured.out and "WARNING" in captured.err

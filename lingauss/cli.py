@@ -357,24 +357,26 @@ def _cmd_table(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def bounds_rows(spec: Spec, *, monte_carlo: int = 100, seed: int = 0) -> list:
-    """Bounds beside the exact gaps at every rank (spec's width) and soft-label mode.
+    """Bounds beside the exact gaps at every rank, at the spec's width and the full width d,
+    for every soft-label mode.
 
-    Returns ``[(soft_labels, rank, BoundsTable)]``; a violated bound warns loudly
+    Returns ``[(soft_labels, width, rank, BoundsTable)]``; a violated bound warns loudly
     (``lingauss.bounds.BoundViolationWarning``) and is flagged in the table.
     """
     from .bounds import bounds_table
 
     m, _ = resolved_width_rank(spec)
-    k = spec.sample.k
+    d, k = spec.sample.d, spec.sample.k
     out = []
     for soft in ("mean", "sampled", "sampled+noise"):
         student = spec.student.replace(
             soft_labels=soft, soft_label_noise=(spec.student.soft_label_noise or 0.3)
             if soft == "sampled+noise" else 0.0)
-        for r in range(1, min(k, m) + 1):
-            out.append((soft, r, bounds_table(spec.teacher, student.replace(rank=r),
-                                              spec.sample, monte_carlo=monte_carlo,
-                                              seed=seed)))
+        for w in sorted({m, d}):
+            for r in range(1, min(k, w) + 1):
+                out.append((soft, w, r, bounds_table(
+                    spec.teacher, student.replace(rank=r, width=w), spec.sample,
+                    monte_carlo=monte_carlo, seed=seed)))
     return out
 
 
@@ -389,13 +391,16 @@ def _cmd_bounds(args: argparse.Namespace, out: TextIO) -> int:
     monte_carlo = check_int(args.monte_carlo, "--monte-carlo", low=2)
     spec = load_spec(args.spec)
     results = bounds_rows(spec, monte_carlo=monte_carlo, seed=args.seed)
-    header = ("soft_labels", "rank", "bound", "side", "value", "exact Δ", "slack", "violated")
-    rows = [(soft, r, row.name, row.side, f"{row.bound:.6g}", f"{row.exact:.6g}",
+    header = ("soft_labels", "width", "rank", "bound", "side", "value", "exact Δ", "slack",
+              "violated")
+    rows = [(soft, w, r, row.name, row.side, f"{row.bound:.6g}", f"{row.exact:.6g}",
              f"{row.slack:.6g}", "VIOLATED" if row.violated else "no")
-            for soft, r, tb in results for row in tb.rows]
+            for soft, w, r, tb in results for row in tb.rows]
     violated = [row for row in rows if row[-1] == "VIOLATED"]
     if args.plot is not None:
-        mine = [(r, tb) for soft, r, tb in results if soft == spec.student.soft_labels]
+        m, _ = resolved_width_rank(spec)
+        mine = [(r, tb) for soft, w, r, tb in results
+                if soft == spec.student.soft_labels and w == m]
         names = [row.name for row in mine[0][1].rows]
         fig = plots.bounds_plot([r for r, _ in mine], [tb.gaps.difference for _, tb in mine],
                                 {n: (mine[0][1][n].side, [tb[n].bound for _, tb in mine])
@@ -410,8 +415,9 @@ def _cmd_bounds(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"wrote {args.plot}\n")
     if violated:
         print(f"{PROG}: WARNING: {len(violated)} bound(s) VIOLATED — an error in a bound or "
-              f"in the code: " + "; ".join(f"{v[2]} at soft_labels={v[0]}, rank={v[1]}"
-                                             for v in violated), file=sys.stderr)
+              f"in the code: " + "; ".join(f"{v[3]} at soft_labels={v[0]}, width={v[1]}, "
+                                             f"rank={v[2]}" for v in violated),
+              file=sys.stderr)
         return 1
     return 0
 

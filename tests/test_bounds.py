@@ -337,6 +337,7 @@ def test_bounds_cli_json_table_and_plot(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {row["soft_labels"] for row in rows} == {"mean", "sampled", "sampled+noise"}
     assert {row["rank"] for row in rows} == {1, 2, 3}
+    assert {row["width"] for row in rows} == {4, 6}       # the spec's width and d
     assert all(row["violated"] == "no" for row in rows)
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["bounds", str(spec), "--table", "xls"]) == 2

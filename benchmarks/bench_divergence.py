@@ -27,7 +27,6 @@ def dense_kl(teacher, student, sample):
     X, Y = sample.X, sample.Y
     d, k = sample.d, sample.k
     B, Ur = student.basis, student.rank_rule                  # user arrays here
-    r = Ur.shape[1]
     A_T = teacher.beta * X @ X.T + teacher.ridge * np.eye(d)
     M_T = teacher.beta * sla.solve(A_T, X @ Y.T, assume_a="pos").T        # (k, d)
     Kmat = student.beta * B.T @ X @ X.T @ B + student.ridge * np.eye(B.shape[1])

@@ -165,7 +165,7 @@ def build(teacher, student, sample) -> DenseProblem:
     X, Y = np.asarray(sample.X, float), np.asarray(sample.Y, float)
     d, n = X.shape
     k = Y.shape[0]
-    Ik, Id, In = np.eye(k), np.eye(d), np.eye(n)
+    Ik, Id = np.eye(k), np.eye(d)
     bT, lT = teacher.beta, teacher.ridge
     bS, lS, alpha = student.beta, student.ridge, student.alpha
 
@@ -175,7 +175,6 @@ def build(teacher, student, sample) -> DenseProblem:
     Sig_T = np.linalg.inv(Lam_T)
     Sig_T = 0.5 * (Sig_T + Sig_T.T)
     mu_T = np.linalg.solve(Lam_T, bT * Xop.T @ _vec(Y))
-    M_T = _unvec(mu_T, k, d)
 
     # ---- soft labels Ŷ: dense kn-dim Gaussian
     yhat_mean = Xop @ mu_T
@@ -273,11 +272,11 @@ def rank_floor(prob: DenseProblem, space, noise, r):
     """½ Σ_{j>r} σ_j² of the whitened teacher mean restricted to the width coordinates."""
     k = prob.k
     if space == "parameter":
-        mu, Sig, cols, ncols = prob.mu_T, prob.Sig_T, prob.B, prob.d
+        mu, Sig, cols = prob.mu_T, prob.Sig_T, prob.B
     else:
         mu = prob.Xop @ prob.mu_T
         Sig = prob.Xop @ prob.Sig_T @ prob.Xop.T + noise ** 2 * np.eye(k * prob.n)
-        cols, ncols = prob.P_pred, prob.n
+        cols = prob.P_pred
     R = np.kron(cols, np.eye(k))               # vec(V cols) = (colsᵀ⊗I_k) vec V
     mw = R.T @ mu
     Sw = R.T @ Sig @ R

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import linalg as sla
 
 from ._linalg import _chol, _solve_l, chain_rule_kl, mixture_slack
-from ._validation import LingaussError, check_int, check_option
+from ._validation import LingaussError, check_option
 from .model import DIRECTIONS, SPACES, Sample, Student, Teacher
 
 # Singular values below this multiple of eps·max(shape)·σ_max count as zero (numerical rank).

@@ -678,7 +678,6 @@ def _write_generated(path=None):
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command
-    import pathlib
     import sys
 
     print(f"wrote {_write_generated()}")

@@ -50,6 +50,7 @@ import time
 import numpy as np
 
 import lingauss
+from bench_divergence import best_of   # the same best-of-N timer (this folder)
 
 D, K, N = 2048, 32, 4096
 BETA_T, LAMBDA_T, BETA_S, LAMBDA_S = 4.0, 1.0, 4.0, 2.0
@@ -72,15 +73,6 @@ def grids():
     assert widths.size == 16, widths
     ridges = np.geomspace(1e-2, 1e2, 64)                                   # 64
     return ranks, widths, ridges
-
-
-def best_of(fn, repeats):
-    times, value = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), value
 
 
 # --------------------------------------------------------------------------------------------

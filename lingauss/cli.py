@@ -502,6 +502,14 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO) -> None:
 # Parser and entry point
 # --------------------------------------------------------------------------------------------
 
+def _add_overrides(p: argparse.ArgumentParser) -> None:
+    """``--space`` and ``--direction``, overriding the spec's ``[divergence]`` section."""
+    p.add_argument("--space", metavar="S",
+                   help=f"override [divergence] space: one of {', '.join(SPACES)}")
+    p.add_argument("--direction", metavar="D",
+                   help=f"override [divergence] direction: one of {', '.join(DIRECTIONS)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands ``divergence``, ``expected``, ``derive``, ``demo``)."""
     parser = argparse.ArgumentParser(
@@ -517,10 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object {term: value} instead of a table")
-    p.add_argument("--space", metavar="S",
-                   help=f"override [divergence] space: one of {', '.join(SPACES)}")
-    p.add_argument("--direction", metavar="D",
-                   help=f"override [divergence] direction: one of {', '.join(DIRECTIONS)}")
+    _add_overrides(p)
     p.set_defaults(run=_cmd_divergence)
 
     p = commands.add_parser(
@@ -536,10 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--monte-carlo", type=int, metavar="N", default=None,
                    help="average the exact divergence over N label draws")
     p.add_argument("--seed", type=int, default=None, help="seed of the label draws")
-    p.add_argument("--space", metavar="S",
-                   help=f"override [divergence] space: one of {', '.join(SPACES)}")
-    p.add_argument("--direction", metavar="D",
-                   help=f"override [divergence] direction: one of {', '.join(DIRECTIONS)}")
+    _add_overrides(p)
     p.set_defaults(run=_cmd_expected)
 
     p = commands.add_parser(

@@ -17,7 +17,7 @@ from lingauss.cli import PLOT_KINDS, main
 from lingauss.divergence import TERMS, _resolve, _tau2
 from lingauss.spec import default_spec, loads_spec
 
-SMALL = loads_spec("""
+SMALL_TEXT = """
 [data]
 d = 8
 k = 3
@@ -33,7 +33,8 @@ ridge = 1.0
 beta = 2.0
 ridge = 3.0
 width = 6
-""")
+"""
+SMALL = loads_spec(SMALL_TEXT)
 
 
 def brute_force(spec):
@@ -200,23 +201,7 @@ def test_asymptotics_are_computed_by_sympy_and_right():
 @pytest.fixture
 def small_spec(tmp_path):
     path = tmp_path / "small.toml"
-    path.write_text("""
-[data]
-d = 8
-k = 3
-n = 20
-noise = 0.5
-seed = 1
-
-[teacher]
-beta = 2.0
-ridge = 1.0
-
-[student]
-beta = 2.0
-ridge = 3.0
-width = 6
-""", encoding="utf-8")
+    path.write_text(SMALL_TEXT, encoding="utf-8")
     return path
 
 

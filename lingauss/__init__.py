@@ -8,7 +8,8 @@ from ._validation import LingaussError
 from .divergence import Decomposition, divergence
 
 # Closed forms derived by lingauss.symbolic, evaluated fast (no sympy on this path)
-from .numeric import expected_divergence, sweep
+from .numeric import expected_divergence
+from .sweep import sweep
 
 # Checking a derivation (sympy is imported only when a check runs)
 from .check import check_formula

@@ -132,6 +132,7 @@ class DenseProblem:
     Xop: np.ndarray         # (kn, kd) vec W ↦ vec(WX)
     T_pred: np.ndarray      # (kn, rp) orthonormal basis of the trained prediction subspace
     P_pred: np.ndarray      # (n, p) orthonormal basis of range(XᵀB)
+    P_C: np.ndarray         # (kd, kd) projector onto the untrained complement (τ² enters here)
 
 
 def _vec(A):
@@ -226,10 +227,11 @@ def build(teacher, student, sample) -> DenseProblem:
     elif isinstance(cv, str) and cv == "prior":
         tau2 = 1.0 / lS
     elif isinstance(cv, str) and cv == "optimal":
-        tau2 = dimC / np.trace(C_par.T @ Lam_T @ C_par)
+        tau2 = np.nan                 # chosen by reference(): it depends on space and direction
     else:
         tau2 = float(cv)
-    Sig_S_cond = T_par @ Sig_Z @ T_par.T + tau2 * C_par @ C_par.T
+    P_C = C_par @ C_par.T                                     # projector onto the complement
+    Sig_S_cond = T_par @ Sig_Z @ T_par.T + (0.0 if np.isnan(tau2) else tau2) * P_C
     Sig_S = Sig_S_cond + Cov_mu
 
     # ---- prediction-space trained subspace: rows in range U, columns in range(XᵀB)
@@ -237,7 +239,7 @@ def build(teacher, student, sample) -> DenseProblem:
     T_pred = np.kron(P_pred, U)
 
     return DenseProblem(d, k, n, B, U, tau2, mu_T, Sig_T, mu_S, Sig_S, Sig_S_cond, Cov_mu,
-                        T_par, Xop, T_pred, P_pred)
+                        T_par, Xop, T_pred, P_pred, P_C)
 
 
 def _in_space(prob: DenseProblem, space, noise):
@@ -286,11 +288,61 @@ def rank_floor(prob: DenseProblem, space, noise, r):
     return 0.5 * float(np.sum(s[r:] ** 2))
 
 
+def _kl_slope(m1, S1, m2, S2, G1, G2):
+    """d/dt KL(N(m1, S1 + t G1) ‖ N(m2, S2 + t G2)) at t = 0 (textbook matrix calculus)."""
+    S2i = np.linalg.inv(S2)
+    dm = m2 - m1
+    return 0.5 * (np.trace(S2i @ G1) - np.trace(S2i @ G2 @ S2i @ S1)
+                  - dm @ S2i @ G2 @ S2i @ dm
+                  + np.trace(S2i @ G2) - np.trace(np.linalg.solve(S1, G1)))
+
+
+def _optimal_tau2(prob, space, noise, direction):
+    """τ² minimising the dense total KL in this space and direction: the root of its
+    derivative in τ² (bracketed on a log grid, then Brent), from the textbook formula."""
+    from scipy import optimize
+
+    if space == "parameter":
+        L, E = np.eye(prob.P_C.shape[0]), 0.0
+    else:
+        L, E = prob.Xop, noise ** 2 * np.eye(prob.Xop.shape[0])
+    G = L @ prob.P_C @ L.T                                    # dΣ_S/dτ² in the space
+    if np.max(np.abs(G)) <= 1e-12 * max(1.0, np.max(np.abs(L)) ** 2):
+        return None                                           # τ² does not reach this space
+    base = L @ prob.Sig_S @ L.T + E                           # Σ_S at τ² = 0 (plus noise)
+    mS, mT, ST = L @ prob.mu_S, L @ prob.mu_T, L @ prob.Sig_T @ L.T + E
+    zero = np.zeros_like(G)
+
+    def slope(t):
+        S = base + t * G
+        out = 0.0
+        if direction in ("forward", "symmetric"):
+            out += _kl_slope(mS, S, mT, ST, G, zero)
+        if direction in ("reverse", "symmetric"):
+            out += _kl_slope(mT, ST, mS, S, zero, G)
+        return out
+
+    if space == "prediction" and slope(0.0) >= 0:
+        return 0.0                                            # infimum at the limit τ² → 0⁺
+    grid = np.logspace(-10, 10, 81)
+    values = [slope(t) for t in grid]
+    for lo, hi, vlo, vhi in zip(grid[:-1], grid[1:], values[:-1], values[1:]):
+        if vlo < 0 <= vhi:
+            return optimize.brentq(slope, lo, hi, xtol=1e-300, rtol=1e-15)
+    raise AssertionError("no stationary point of the dense KL in tau2 on [1e-10, 1e10]")
+
+
 def reference(teacher, student, sample, space="parameter", direction="forward"):
     """The dense reference decomposition as a dict (keys: TERMS, rank_floor,
     convexity_bound, convexity_slack, mutual_information)."""
     prob = build(teacher, student, sample)
     noise = sample.noise
+    if np.isnan(prob.tau2):                                   # complement_variance="optimal"
+        tau2 = _optimal_tau2(prob, space, noise, direction)
+        tau2 = 1.0 / student.ridge if tau2 is None else tau2
+        prob.tau2 = tau2
+        prob.Sig_S = prob.Sig_S + tau2 * prob.P_C
+        prob.Sig_S_cond = prob.Sig_S_cond + tau2 * prob.P_C
     if space == "prediction":
         assert noise is not None and noise > 0
     mT, ST, mS, SS, SSc, Cmu, T = _in_space(prob, space, noise)

@@ -3,7 +3,9 @@
 * :func:`vfun` — a stable ``v(x) = x − 1 − log x`` (the covariance part of every Gaussian KL);
 * :func:`chain_rule_kl` — the KL between two row-wise Gaussian kernels split by the chain
   rule into the four non-negative pieces of MODEL.md §4 (derivations/decomposition.md);
-* :func:`mixture_slack` — the convexity slack of a Gaussian mixture over its mean.
+* :func:`mixture_slack` — the convexity slack of a Gaussian mixture over its mean;
+* :func:`chol`, :func:`solve_l` — the safe Cholesky factor and triangular solves every
+  factorization goes through.
 
 Covariances are either dense ``(D, D)`` arrays or 1-D arrays (diagonal covariances); the
 diagonal case is the same formula with the structure used, and the tests hold the two equal.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import linalg as sla
+from scipy import optimize
 
 from ._validation import LingaussError
 
@@ -57,12 +60,16 @@ def _is_diag(cov) -> bool:
     return np.ndim(cov) == 1
 
 
-def _chol(cov, what: str = "a covariance of the kernels"):
+def chol(cov, what: str = "a covariance of the kernels"):
     """Lower Cholesky factor of a dense covariance, or the standard deviations of a diagonal.
 
     A matrix too ill-conditioned for double precision raises :class:`LingaussError` (never a
     jitter: the answer would be wrong without saying so).
     """
+    if not np.all(np.isfinite(cov)):
+        raise LingaussError(
+            f"{what} has non-finite entries: the inputs overflow double precision "
+            f"(magnitudes must stay below 1.8e308 on the way): rescale them.")
     if _is_diag(cov):
         return np.sqrt(cov)
     try:
@@ -76,7 +83,7 @@ def _chol(cov, what: str = "a covariance of the kernels"):
             f"diagonal and exact, or less extreme ridges and eigenvalues.") from None
 
 
-def _solve_l(L, B):
+def solve_l(L, B):
     """``L⁻¹ B`` for a lower-triangular or diagonal factor ``L``."""
     if _is_diag(L):
         return B / (L[:, None] if np.ndim(B) == 2 else L)
@@ -94,7 +101,7 @@ def _v_ratio_sum(Lp, Lq) -> float:
     if _is_diag(Lp):
         sig2 = np.square(Lp / Lq)
     else:
-        sig2 = np.square(sla.svd(_solve_l(Lq, Lp), compute_uv=False, check_finite=False))
+        sig2 = np.square(sla.svd(solve_l(Lq, Lp), compute_uv=False, check_finite=False))
     return float(np.sum(vfun(sig2)))
 
 
@@ -135,7 +142,7 @@ def chain_rule_kl(mean_p, cov_p, mean_q, cov_q, p: int, *, delta=None) -> dict:
     (0.5, 0.5, 0.0, 0.0)
     """
     rows, D = mean_p.shape
-    Lp, Lq = _chol(cov_p), _chol(cov_q)
+    Lp, Lq = chol(cov_p), chol(cov_q)
     dlt = mean_p - mean_q if delta is None else delta       # (R, D)
     a, c = slice(0, p), slice(p, D)
     out = dict(bias=0.0, variance=0.0, bottleneck_mean=0.0, bottleneck_covariance=0.0)
@@ -148,7 +155,7 @@ def chain_rule_kl(mean_p, cov_p, mean_q, cov_q, p: int, *, delta=None) -> dict:
         # variance = KL(N(0, Σ_aa) ‖ N(0, Σ'_aa)) per row
         out["variance"] = 0.5 * rows * _v_ratio_sum(Lp_aa, Lq_aa)
         # bias = ½ Δ_aᵀ Σ'_aa⁻¹ Δ_a
-        out["bias"] = 0.5 * _sq(_solve_l(Lq_aa, dlt[:, a].T))
+        out["bias"] = 0.5 * _sq(solve_l(Lq_aa, dlt[:, a].T))
     if p < D:
         if diag or p == 0:
             delta_c = dlt[:, c]                              # G' = 0
@@ -157,8 +164,8 @@ def chain_rule_kl(mean_p, cov_p, mean_q, cov_q, p: int, *, delta=None) -> dict:
             # G' = L'_ca L'_aa⁻¹  (c, a)
             Gq = sla.solve_triangular(Lq_aa, Lq[c, a].T, lower=True, trans="T").T
             delta_c = dlt[:, c] - dlt[:, a] @ Gq.T
-            cross = _sq(_solve_l(Lq_cc, Lp[c, a] - Gq @ Lp_aa))
-        out["bottleneck_mean"] = 0.5 * _sq(_solve_l(Lq_cc, delta_c.T))
+            cross = _sq(solve_l(Lq_cc, Lp[c, a] - Gq @ Lp_aa))
+        out["bottleneck_mean"] = 0.5 * _sq(solve_l(Lq_cc, delta_c.T))
         out["bottleneck_covariance"] = 0.5 * rows * (_v_ratio_sum(Lp_cc, Lq_cc) + cross)
     return out
 
@@ -188,13 +195,100 @@ def mixture_slack(mean_ref, cov_ref, mean_mix, cov_cond, cov_extra, rows: int,
                       + rows * float(np.sum(w * cov_ref_d))
                       + rows * float(np.sum(lam - np.log1p(lam))))
     dense = lambda C: np.diag(C) if _is_diag(C) else C  # noqa: E731
-    Lc = _chol(dense(cov_cond))
-    F = _solve_l(Lc, _solve_l(Lc, dense(cov_extra)).T)
+    Lc = chol(dense(cov_cond))
+    F = solve_l(Lc, solve_l(Lc, dense(cov_extra)).T)
     lam, V = np.linalg.eigh(0.5 * (F + F.T))
     lam = np.clip(lam, 0.0, None)
     if not reverse:
         return 0.5 * rows * float(np.sum(np.log1p(lam)))
     Dm = np.sqrt(lam / (1.0 + lam))[:, None]
-    mean_part = _sq(Dm * (V.T @ _solve_l(Lc, (mean_ref - mean_mix).T)))
-    cov_part = _sq(Dm * (V.T @ _solve_l(Lc, _chol(dense(cov_ref)))))
+    mean_part = _sq(Dm * (V.T @ solve_l(Lc, (mean_ref - mean_mix).T)))
+    cov_part = _sq(Dm * (V.T @ solve_l(Lc, chol(dense(cov_ref)))))
     return 0.5 * (mean_part + rows * cov_part + rows * float(np.sum(lam - np.log1p(lam))))
+
+
+# --------------------------------------------------------------------------------------------
+# The divergence as a function of the complement variance τ² (for τ² = "optimal")
+# --------------------------------------------------------------------------------------------
+
+def tau2_profile(rows: int, cov0, cov_tau, cov_t, delta, direction: str):
+    """``(f, f')``: one row group's divergence as a function of ``τ²``, up to a constant.
+
+    The first kernel (the student) has covariance ``Σ(τ²) = cov0 + τ² cov_tau``, the second
+    ``cov_t``; ``delta`` (rows, D) is the mean gap. With ``cov0 + cov_tau = L₀L₀ᵀ`` and the
+    generalised eigenpairs ``cov_tau v = μ (cov0 + cov_tau) v`` (``VᵀL₀L₀ᵀV = I``),
+    ``log det Σ(τ²) = const + Σ log(1 + (τ² − 1)μ_j)`` and
+    ``tr(Σ(τ²)⁻¹W) = Σ_j v_jᵀWv_j / (1 + (τ² − 1)μ_j)``, so every evaluation is ``O(D)``:
+
+    * forward ``KL(P_S‖P_T)``: ``½[R τ² tr(Σ_T⁻¹ cov_tau) − R log det Σ(τ²)]``;
+    * reverse ``KL(P_T‖P_S)``: ``½[tr(Σ(τ²)⁻¹ (R Σ_T + ΔᵀΔ)) + R log det Σ(τ²)]``.
+
+    Diagonal covariances (1-D arrays) are handled elementwise.
+    """
+    diag = all(_is_diag(c) for c in (cov0, cov_tau, cov_t))
+    if diag:
+        mu = cov_tau / (cov0 + cov_tau)
+        w = rows * cov_t / (cov0 + cov_tau) + np.sum(np.square(delta), axis=0) / (
+            cov0 + cov_tau)
+        lin = rows * float(np.sum(cov_tau / cov_t))
+    else:
+        dense = lambda C: np.diag(C) if _is_diag(C) else C  # noqa: E731
+        cov0, cov_tau, cov_t = dense(cov0), dense(cov_tau), dense(cov_t)
+        mu, V = sla.eigh(cov_tau, cov0 + cov_tau, check_finite=False)
+        mu = np.clip(mu, 0.0, 1.0)
+        W = rows * cov_t + delta.T @ delta
+        w = np.einsum("ij,ij->j", V, W @ V)
+        Lt = chol(cov_t)
+        lin = rows * float(np.trace(solve_l(Lt, solve_l(Lt, cov_tau).T)))
+    fwd = direction in ("forward", "symmetric")
+    rev = direction in ("reverse", "symmetric")
+
+    def f(t):
+        g = 1.0 + (t - 1.0) * mu
+        out = 0.0
+        if fwd:
+            out += 0.5 * (t * lin - rows * float(np.sum(np.log(g))))
+        if rev:
+            out += 0.5 * (float(np.sum(w / g)) + rows * float(np.sum(np.log(g))))
+        return out
+
+    def df(t):
+        g = 1.0 + (t - 1.0) * mu
+        out = 0.0
+        if fwd:
+            out += 0.5 * (lin - rows * float(np.sum(mu / g)))
+        if rev:
+            out += 0.5 * (-float(np.sum(w * mu / g ** 2)) + rows * float(np.sum(mu / g)))
+        return out
+
+    return f, df
+
+
+def minimise_tau2(profiles, scale: float) -> float:
+    """The minimiser over ``τ² > 0`` of ``Σ f`` for ``profiles = [(f, f'), ...]``.
+
+    When ``Σ f`` increases from ``τ² = 0`` (possible in prediction space, where the noise
+    ``ν²`` keeps the kernel proper at ``τ² = 0``) the infimum is the limit ``τ² → 0⁺`` and 0 is
+    returned. Otherwise a log-spaced scan over 24 decades around ``scale`` brackets the minimum; the root of
+    ``Σ f'`` in the bracket (Brent) gives it to full precision — a minimisation of ``f``
+    itself would stop at ``√eps`` relative, where ``f`` is flat.
+    """
+    def f(t):
+        return sum(p[0](t) for p in profiles)
+
+    def df(t):
+        return sum(p[1](t) for p in profiles)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at_zero = df(0.0)
+    if np.isfinite(at_zero) and at_zero >= 0:
+        return 0.0          # increasing from τ² = 0: the infimum is the limit τ² → 0⁺
+    grid = scale * np.logspace(-12, 12, 97)
+    values = np.array([f(t) for t in grid])
+    i = int(np.nanargmin(values))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    dlo, dhi = df(lo), df(hi)
+    if not (dlo < 0 < dhi):
+        return float(grid[i])
+    return float(optimize.brentq(df, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps,
+                                 maxiter=500))

@@ -3,6 +3,9 @@
 Every check raises :class:`LingaussError` (a :class:`ValueError`), whose message is a single
 line such as ``rank == 7, must be <= min(k, width) == 5.``  The command-line interface turns
 it into one line on stderr and exit status 2.
+
+This module checks values (numbers, options, arrays) and results (:func:`check_finite`);
+``lingauss._checks`` checks the model's objects with these primitives.
 """
 
 from __future__ import annotations
@@ -14,10 +17,15 @@ import numpy as np
 # Relative tolerance for "orthonormal" checks: ‖BᵀB − I‖_max <= ORTHONORMAL_RTOL * max(shape).
 # Scaled by the size so that a basis produced by a QR or SVD in double precision always passes.
 ORTHONORMAL_RTOL = 1e3 * np.finfo(float).eps
+#: The largest finite double.
+FLOAT_MAX = float(np.finfo(float).max)
 
 
 class LingaussError(ValueError):
     """Bad input: the message names the argument, the value and the rule."""
+
+
+LingaussError.__module__ = "lingauss"      # shown as lingauss.LingaussError
 
 
 def _fmt(value) -> str:
@@ -30,6 +38,17 @@ def _fmt(value) -> str:
     return repr(value)
 
 
+def _float_of(value, name: str) -> float:
+    """``float(value)`` for a real number; Python ints beyond the float range are refused."""
+    try:
+        return float(value)
+    except OverflowError:
+        digits = len(str(abs(int(value))))
+        raise LingaussError(
+            f"{name} == an integer of {digits} digits, must be a finite real number within "
+            f"the double-precision range (|x| <= {FLOAT_MAX:.4g}).") from None
+
+
 def check_real(value, name: str, *, low=None, high=None, low_inclusive=False,
                high_inclusive=True) -> float:
     """A finite real number in an interval; returns it as ``float``.
@@ -39,11 +58,15 @@ def check_real(value, name: str, *, low=None, high=None, low_inclusive=False,
     >>> check_real(-1.0, "beta", low=0)
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: beta == -1, must be > 0.
+    lingauss.LingaussError: beta == -1, must be > 0.
+    >>> check_real(10 ** 400, "beta")
+    Traceback (most recent call last):
+    ...
+    lingauss.LingaussError: beta == an integer of 401 digits, must be a finite real number within the double-precision range (|x| <= 1.798e+308).
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise LingaussError(f"{name} == {value!r}, must be a real number.")
-    value = float(value)
+    value = _float_of(value, name)
     if not np.isfinite(value):
         raise LingaussError(f"{name} == {_fmt(value)}, must be finite.")
     if low is not None:
@@ -65,7 +88,7 @@ def check_int(value, name: str, *, low=None, high=None, high_rule=None) -> int:
     >>> check_int(7, "rank", low=1, high=5, high_rule="min(k, width)")
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: rank == 7, must be <= min(k, width) == 5.
+    lingauss.LingaussError: rank == 7, must be <= min(k, width) == 5.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise LingaussError(f"{name} == {value!r}, must be an integer.")
@@ -84,27 +107,71 @@ def check_option(value, name: str, allowed: tuple[str, ...]) -> str:
     >>> check_option("best", "rank_rule", ("optimal", "oracle"))
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: Unknown value for rank_rule: 'best'. Possible values: ('optimal', 'oracle').
+    lingauss.LingaussError: Unknown value for rank_rule: 'best'. Possible values: ('optimal', 'oracle').
     """
     if not isinstance(value, str) or value not in allowed:
         raise LingaussError(f"Unknown value for {name}: {value!r}. Possible values: {allowed}.")
     return value
 
 
+_KIND_NAMES = {"b": "boolean", "c": "complex", "m": "timedelta", "M": "datetime",
+               "O": "Python objects", "U": "text", "S": "bytes", "V": "structured records"}
+
+
+def as_real_array(value, name: str) -> np.ndarray:
+    """``value`` as a float64 array, refusing what would be silently cast or corrupted.
+
+    Real floating and integer arrays (and nested lists of real numbers) are accepted;
+    complex, boolean, datetime, text, object and ragged inputs are refused with the
+    argument's name — nothing is cast behind the user's back.
+
+    >>> as_real_array([[1, 2], [3, 4]], "X").dtype
+    dtype('float64')
+    >>> as_real_array([1.0, 2j], "X")
+    Traceback (most recent call last):
+    ...
+    lingauss.LingaussError: X has complex entries (dtype complex128), must be a real floating or integer array (take .real explicitly if that is what you mean).
+    >>> as_real_array([[1.0, 2.0], [3.0]], "Y")
+    Traceback (most recent call last):
+    ...
+    lingauss.LingaussError: Y is ragged (rows of different lengths) or not numeric, must be a real floating or integer array.
+    """
+    if isinstance(value, np.ndarray) and value.dtype == np.float64 and \
+            not value.flags.writeable:
+        return value                      # already checked and frozen: no copy (cache hits)
+    if isinstance(value, (str, bytes)):
+        raise LingaussError(f"{name} == {value!r}, must be a real floating or integer array.")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        raise LingaussError(f"{name} is ragged (rows of different lengths) or not numeric, "
+                            f"must be a real floating or integer array.") from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise LingaussError(
+            f"{name} has complex entries (dtype {arr.dtype}), must be a real floating or "
+            f"integer array (take .real explicitly if that is what you mean).")
+    if kind not in "iuf":
+        what = _KIND_NAMES.get(kind, str(arr.dtype))
+        hint = " (an integer too large for a float?)" if kind == "O" else ""
+        raise LingaussError(f"{name} has {what} entries (dtype {arr.dtype}){hint}, must be a "
+                            f"real floating or integer array.")
+    with np.errstate(over="ignore"):
+        out = np.array(arr, dtype=np.float64)
+    return out
+
+
 def check_array(value, name: str, *, ndim: int, shape=None) -> np.ndarray:
-    """A finite float array of the given rank; ``shape`` entries of ``None`` are free.
+    """A finite real float array of the given rank; ``shape`` entries of ``None`` are free.
 
     >>> check_array([[1.0, 2.0]], "X", ndim=2).shape
     (1, 2)
     >>> check_array([1.0, float("nan")], "signal", ndim=1)
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: signal has a non-finite entry (nan at index (1,)), must be finite.
+    lingauss.LingaussError: signal has a non-finite entry (nan at index (1,)), must be finite.
     """
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError):
-        raise LingaussError(f"{name} == {value!r}, must be a real array.") from None
+    arr = as_real_array(value, name)
     if arr.ndim != ndim:
         raise LingaussError(f"{name} has shape {arr.shape}, must have {ndim} dimension(s).")
     if shape is not None:
@@ -118,8 +185,9 @@ def check_array(value, name: str, *, ndim: int, shape=None) -> np.ndarray:
     bad = ~np.isfinite(arr)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        shown = arr[idx]
         raise LingaussError(
-            f"{name} has a non-finite entry ({arr[idx]} at index {idx}), must be finite.")
+            f"{name} has a non-finite entry ({shown} at index {idx}), must be finite.")
     arr.setflags(write=False)
     return arr
 
@@ -132,7 +200,7 @@ def check_orthonormal_columns(arr: np.ndarray, name: str) -> np.ndarray:
     >>> check_orthonormal_columns(2 * np.eye(2), "basis")
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: basis is not orthonormal: max|BᵀB − I| == 3, must be <= 4.44e-13.
+    lingauss.LingaussError: basis is not orthonormal: max|BᵀB − I| == 3, must be <= 4.44e-13.
     """
     rows, cols = arr.shape
     if cols > rows:
@@ -145,3 +213,40 @@ def check_orthonormal_columns(arr: np.ndarray, name: str) -> np.ndarray:
         raise LingaussError(
             f"{name} is not orthonormal: max|BᵀB − I| == {err:.3g}, must be <= {tol:.3g}.")
     return arr
+
+
+def magnitude(value) -> float:
+    """The largest absolute entry of a number or an array (0 for an empty one)."""
+    arr = np.abs(np.asarray(value, dtype=float))
+    return float(arr.max()) if arr.size else 0.0
+
+
+def check_finite(values: dict, what: str, inputs: dict) -> dict:
+    """``values`` unchanged when every one is finite; otherwise one clear error.
+
+    Inputs are finite (checked when they were built), so a non-finite result means double
+    precision overflowed (or underflowed into ``0·∞``) on the way. The message names the
+    inputs of extreme size among ``inputs`` (``{name: number or array}``) — those whose
+    largest entry is beyond ``1e±100`` — or, when none is, every input with its size.
+
+    >>> check_finite({"total": 1.0}, "the divergence", {"beta": 2.0})
+    {'total': 1.0}
+    >>> check_finite({"total": float("inf")}, "the divergence", {"Y": [1e300], "beta": 2.0})
+    Traceback (most recent call last):
+    ...
+    lingauss.LingaussError: the divergence overflows double precision (total == inf): Y is of size 1e+300; every intermediate must stay below 1.798e+308 in magnitude: rescale the inputs.
+    """
+    bad = {name: v for name, v in values.items()
+           if v is not None and not np.all(np.isfinite(np.asarray(v, dtype=float)))}
+    if not bad:
+        return values
+    name, v = next(iter(bad.items()))
+    arr = np.asarray(v, dtype=float)
+    shown = float(arr) if arr.ndim == 0 else float(arr[~np.isfinite(arr)].flat[0])
+    sizes = {n: magnitude(x) for n, x in inputs.items() if x is not None}
+    extreme = {n: m for n, m in sizes.items() if m > 1e100 or 0 < m < 1e-100}
+    listed = extreme or sizes
+    culprits = ", ".join(f"{n} is of size {m:.3g}" for n, m in listed.items())
+    raise LingaussError(
+        f"{what} overflows double precision ({name} == {shown}): {culprits}; every "
+        f"intermediate must stay below {FLOAT_MAX:.4g} in magnitude: rescale the inputs.")

@@ -29,9 +29,9 @@ import numpy as np
 
 from ._timeout import with_timeout
 from ._validation import LingaussError, check_int, check_option
-from .divergence import TERMS, divergence
+from .divergence import TERMS, divergence, kernel_set_up
 from .model import DIRECTIONS, SOFT_LABELS, SPACES
-from .numeric import _given_sample, conditional_inputs, expected_divergence
+from .numeric import conditional_inputs, expected_divergence, spectral_route
 
 LEVELS = ("quick", "full")
 #: Relative tolerance between two double-precision routes.
@@ -90,7 +90,7 @@ def _symbolic_terms(teacher, student, sample, space, direction, *, digits=None) 
 
     from . import symbolic
 
-    inputs, _ = conditional_inputs(teacher, student, sample, space)
+    inputs, _ = conditional_inputs(teacher, student, sample, space, direction)
     forms = symbolic.derive(space, student.soft_labels, direction, "conditional")
     out = {}
     for regime, terms in forms.items():
@@ -190,7 +190,7 @@ def verify(spec, *, level: str = "quick", seed: int = 0) -> list[RouteCheck]:
         err, which = _relative(sym, engine, core)
         rows.append(_row("symbolic vs structured", case, err, ROUTE_RTOL, which, note))
         # generated code vs structured engine
-        gen = _given_sample(teacher, pca, sample, space=space, direction=direction).as_dict()
+        gen = spectral_route(teacher, pca, sample, space=space, direction=direction).as_dict()
         err, which = _relative(gen, engine, [n for n in TERMS if n in engine])
         rows.append(_row("generated code vs structured", case, err, ROUTE_RTOL, which, note))
         # structured vs dense kd-dimensional
@@ -231,6 +231,13 @@ def _mc_row(teacher, student, sample, space, direction, case, level, seed):
     if not (isinstance(student.basis, str) and student.basis == "pca"):
         fixed = fixed.replace(basis="pca")
         notes.append("basis replaced by 'pca'")
+    if fixed.complement_variance == "optimal" and direction != "forward":
+        tau2 = kernel_set_up(teacher, fixed, sample, space=space, direction=direction)[1]
+        if tau2 == 0.0:
+            return RouteCheck("closed form vs Monte Carlo", case, None, Z_MAX, "skipped",
+                              "the optimal τ² is the limit τ² → 0, not a kernel to draw from")
+        fixed = fixed.replace(complement_variance=tau2)
+        notes.append(f"complement_variance replaced by the sample's optimum {tau2:.4g}")
     exact = expected_divergence(teacher, fixed, sample, space=space,
                                 direction=direction).as_dict()
     mc = expected_divergence(teacher, fixed, sample, space=space, direction=direction,

@@ -316,12 +316,13 @@ def plot_figure(spec: Spec, kind: str):
             recommended=None if best is None else cands.index(best), budget=rec.budget)
     if kind == "sample-size":
         from .model import SpectralDesign
-        from .numeric import _spectral, sweep
+        from .numeric import spectral
+        from .sweep import sweep
 
         if spec.sample.W_star is None or spec.sample.noise is None:
             raise LingaussError("--kind sample-size needs a sample with W_star and noise "
                                 "(a population design is built from its spectrum).")
-        sp = _spectral(spec.sample)
+        sp = spectral(spec.sample)
         design = SpectralDesign(sp.s / spec.sample.n, sp.theta, sp.noise, k, n=1)
         student = spec.student.replace(rank_rule="oracle", basis="pca", rank=r, width=m)
         n = spec.sample.n
@@ -357,27 +358,11 @@ def _cmd_table(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def bounds_rows(spec: Spec, *, monte_carlo: int = 100, seed: int = 0) -> list:
-    """Bounds beside the exact gaps at every rank, at the spec's width and the full width d,
-    for every soft-label mode.
+    """:func:`lingauss.bounds.bounds_over_ranks` for the spec (its ``[divergence]`` section)."""
+    from .bounds import bounds_over_ranks
 
-    Returns ``[(soft_labels, width, rank, BoundsTable)]``; a violated bound warns loudly
-    (``lingauss.bounds.BoundViolationWarning``) and is flagged in the table.
-    """
-    from .bounds import bounds_table
-
-    m, _ = resolved_width_rank(spec)
-    d, k = spec.sample.d, spec.sample.k
-    out = []
-    for soft in ("mean", "sampled", "sampled+noise"):
-        student = spec.student.replace(
-            soft_labels=soft, soft_label_noise=(spec.student.soft_label_noise or 0.3)
-            if soft == "sampled+noise" else 0.0)
-        for w in sorted({m, d}):
-            for r in range(1, min(k, w) + 1):
-                out.append((soft, w, r, bounds_table(
-                    spec.teacher, student.replace(rank=r, width=w), spec.sample,
-                    monte_carlo=monte_carlo, seed=seed)))
-    return out
+    return bounds_over_ranks(spec.teacher, spec.student, spec.sample, monte_carlo=monte_carlo,
+                             seed=seed, space=spec.space, direction=spec.direction)
 
 
 def _cmd_bounds(args: argparse.Namespace, out: TextIO) -> int:

@@ -26,7 +26,7 @@ from scipy import optimize
 
 from ._validation import LingaussError, check_int, check_real
 from .divergence import TERMS, Decomposition, divergence
-from .numeric import Sweep
+from .sweep import Sweep
 
 #: Student hyper-parameters :func:`best_hyperparameters` can optimise.
 HYPERPARAMETERS = ("beta", "ridge", "alpha", "tau2")
@@ -264,7 +264,8 @@ def stationary_tau2(spec, student) -> float | None:
     from . import symbolic
     from .numeric import conditional_inputs
 
-    inputs, _ = conditional_inputs(spec.teacher, student, spec.sample, spec.space)
+    inputs, _ = conditional_inputs(spec.teacher, student, spec.sample, spec.space,
+                                   spec.direction)
     directions = ("forward", "reverse") if spec.direction == "symmetric" else (spec.direction,)
     sums = np.zeros(3)
     order = symbolic.ARGS["conditional"]
@@ -401,8 +402,8 @@ def tune(spec, *, ranks=None, widths=None, optimize_over=("ridge",)) -> list:
 
 
 def _default_tau2(spec, student) -> float:
-    from .divergence import _resolve, _tau2
+    """The ``τ²`` the engine uses for this student (its rule, in the spec's divergence)."""
+    from .divergence import kernel_set_up
 
-    prob = _resolve(student, spec.sample)
-    a = spec.teacher.beta * prob.eig.s + spec.teacher.ridge
-    return _tau2(student, prob, a)
+    return kernel_set_up(spec.teacher, student, spec.sample, space=spec.space,
+                         direction=spec.direction)[1]

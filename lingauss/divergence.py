@@ -17,14 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg as sla
 
-from ._linalg import _chol, _solve_l, chain_rule_kl, mixture_slack
-from ._validation import LingaussError, check_option
-from .model import DIRECTIONS, SPACES, Sample, Student, Teacher
-
-# Singular values below this multiple of eps·max(shape)·σ_max count as zero (numerical rank).
-_RANK_RTOL = 1.0
+from ._checks import check_problem, problem_sizes
+from ._linalg import chain_rule_kl, chol, minimise_tau2, mixture_slack, solve_l, tau2_profile
+from ._problem import (Setup, complement_variance, complete, numerical_rank, setup,
+                       tau2_closed_form)
+from ._threads import blas_threads
+from ._validation import check_finite
+from .model import Sample, Student, Teacher
 
 TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
          "bottleneck_covariance", "rank_floor", "convexity_bound", "convexity_slack")
@@ -120,134 +120,8 @@ class Decomposition:
 
 
 # --------------------------------------------------------------------------------------------
-# Problem set-up shared by every route
+# The kernels as row groups
 # --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Eigen:
-    """The sample in the eigenbasis of ``XXᵀ``."""
-
-    s: np.ndarray      # (d,) eigenvalues s_i, descending, exact zeros beyond rank X
-    U: np.ndarray      # (d, d) eigenvectors u_i as columns
-    z: np.ndarray      # (k, d) statistic z_i = Y Xᵀ u_i
-    rho: int           # rank of X
-
-
-def _eigen(sample: Sample) -> _Eigen:
-    """Eigenvalues and eigenvectors of ``XXᵀ`` from an SVD of ``X`` (of ``R`` in ``Xᵀ = QR``
-    when ``n > d``: the same singular values and left vectors at ``O(nd²)`` cost)."""
-    X, Y = sample.X, sample.Y
-    d, n = X.shape
-    core = sla.qr(X.T, mode="r", check_finite=False)[0][:d].T if n > d else X  # (d, ≤d)
-    U, sv, _ = sla.svd(core, full_matrices=False, check_finite=False)          # U (d, q)
-    rho = _numerical_rank(sv, X.shape)
-    if U.shape[1] < d:                                            # complete to a basis of R^d
-        U = _complete(U)
-    s = np.zeros(d)
-    s[:rho] = sv[:rho] ** 2
-    z = np.zeros((sample.k, d))
-    z[:, :rho] = (Y @ X.T) @ U[:, :rho]                           # z_i = Y Xᵀ u_i
-    return _Eigen(s=s, U=U, z=z, rho=rho)
-
-
-def _numerical_rank(sv: np.ndarray, shape) -> int:
-    """Singular values (descending) above ``_RANK_RTOL · eps · max(shape) · σ_max``."""
-    tol = _RANK_RTOL * np.finfo(float).eps * max(shape) * (sv[0] if sv.size else 0.0)
-    return int(np.sum(sv > tol))
-
-
-def _complete(Bt: np.ndarray) -> np.ndarray:
-    """``[B, B⊥]``: an orthogonal matrix whose first columns are the orthonormal ``B``."""
-    D, p = Bt.shape
-    if p == D:
-        return Bt
-    Qf = sla.qr(Bt, mode="full", check_finite=False)[0]
-    return np.hstack([Bt, Qf[:, p:]])
-
-
-@dataclass(frozen=True)
-class _Problem:
-    """Everything the kernels need, resolved against a sample (eigen coordinates)."""
-
-    eig: _Eigen
-    d: int
-    k: int
-    m: int
-    r: int
-    Bt: np.ndarray | None   # (d, m) width basis in eigen coordinates; None for "pca"
-    R: np.ndarray | None    # (d, d) [Bt, Bt⊥]; None for "pca"
-    W_star: np.ndarray | None
-
-
-def _resolve(student: Student, sample: Sample) -> _Problem:
-    d, k = sample.d, sample.k
-    m, r = student.resolve(d, k)
-    if isinstance(student.rank_rule, str) and student.rank_rule == "oracle" \
-            and sample.W_star is None:
-        raise LingaussError(
-            "rank_rule == 'oracle' needs the true weights: sample.W_star is None.")
-    eig = _eigen(sample)
-    if isinstance(student.basis, np.ndarray):
-        Bt = eig.U.T @ student.basis
-    elif student.basis == "first":
-        Bt = eig.U[:m, :].T.copy()
-    else:
-        Bt = None
-    return _Problem(eig=eig, d=d, k=k, m=m, r=r, Bt=Bt, R=None if Bt is None else _complete(Bt),
-                    W_star=sample.W_star)
-
-
-@dataclass(frozen=True)
-class _Group:
-    """Rows sharing covariances, in the coordinates of the space (trained block first).
-
-    ``mean_*`` are (rows, D); ``cov_*`` (D, D) or (D,) for diagonal. ``cov_s_cond`` and
-    ``extra`` are the student's covariance given one draw of ``Ŷ`` and the covariance of its
-    mean over the draws (sampled soft labels only).
-    """
-
-    rows: int
-    p: int
-    mean_s: np.ndarray
-    cov_s: np.ndarray
-    mean_t: np.ndarray
-    cov_t: np.ndarray
-    cov_s_cond: np.ndarray | None = None
-    extra: np.ndarray | None = None
-    delta: np.ndarray | None = None     # mean_s − mean_t, cancellation-free (pca path)
-
-
-def optimal_tau2(d, k, m, r, sum_a_perp, sum_a, ridge):
-    """``τ²* = dim 𝒞 / tr(teacher precision on 𝒞)`` (MODEL.md §3); broadcasts.
-
-    ``dim 𝒞 = r(d − m) + (k − r)d`` and the trace is ``r·Σ_{i∉width} a_i + (k − r)·Σ_i a_i``
-    (``sum_a_perp``: the teacher precision's trace on the complement of the width); when the
-    complement is empty ``τ²`` is unused and ``1/λ_S`` is returned.
-
-    >>> float(optimal_tau2(4, 2, 2, 1, 3.0, 10.0, 1.0))   # (2 + 4) / (3 + 10)
-    0.46153846153846156
-    """
-    dim_c = r * (d - m) + (k - r) * d
-    tr = r * sum_a_perp + (k - r) * sum_a
-    safe = np.where(dim_c == 0, 1.0, tr)
-    return np.where(dim_c == 0, 1.0 / ridge, dim_c / safe)
-
-
-def _tau2(student: Student, prob: _Problem, a: np.ndarray) -> float:
-    """``τ²``: ``1/λ_S``, a number, or :func:`optimal_tau2` (MODEL.md §3)."""
-    cv = student.complement_variance
-    if not isinstance(cv, str):
-        return float(cv)
-    if cv == "prior":
-        return 1.0 / student.ridge
-    # teacher precision diag(a) in eigen coordinates, restricted to the complement of the width
-    if prob.Bt is None:
-        tr_perp = float(np.sum(a[prob.m:]))
-    else:
-        tr_perp = float(np.sum(a[:, None] * prob.R[:, prob.m:] ** 2))
-    return float(optimal_tau2(prob.d, prob.k, prob.m, prob.r, tr_perp, float(np.sum(a)),
-                              student.ridge))
-
 
 def _blockdiag(A, tail: float, size: int):
     """``blockdiag(A, tail·I)`` of total size ``size``; 1-D (diagonal) when ``A`` is 1-D."""
@@ -260,21 +134,65 @@ def _blockdiag(A, tail: float, size: int):
     return out
 
 
+def _plus(base, scale: float, extra):
+    """``base + scale·extra`` for dense or diagonal (1-D) covariances."""
+    if np.ndim(base) == np.ndim(extra):
+        return base + scale * extra
+    if np.ndim(base) == 1:
+        base, extra = extra * scale, base
+        scale = 1.0
+    out = np.array(base, dtype=float)
+    out[np.diag_indices_from(out)] += scale * extra
+    return out
+
+
 def _pad(M, size: int):
     """Rows of ``M`` padded with zero columns to ``size``."""
     return np.hstack([M, np.zeros((M.shape[0], size - M.shape[1]))])
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Rows sharing covariances, in the coordinates of the space (trained block first).
+
+    ``mean_*`` are (rows, D); covariances (D, D) or (D,) for diagonal. The student's
+    covariance is ``cov_s0 + τ²·cov_tau`` (``τ²`` enters linearly; it is chosen after the
+    kernels are built); ``cond0`` and ``extra`` split ``cov_s0`` into the covariance given one
+    draw of ``Ŷ`` and the covariance of its mean over the draws (sampled soft labels only).
+    """
+
+    rows: int
+    p: int
+    mean_s: np.ndarray
+    cov_s0: np.ndarray
+    cov_tau: np.ndarray
+    mean_t: np.ndarray
+    cov_t: np.ndarray
+    cond0: np.ndarray | None = None
+    extra: np.ndarray | None = None
+    delta: np.ndarray | None = None     # mean_s − mean_t, cancellation-free (pca path)
+
+    def at(self, tau2: float) -> dict:
+        """The student's covariances at ``τ²``."""
+        return dict(cov_s=_plus(self.cov_s0, tau2, self.cov_tau),
+                    cov_s_cond=None if self.cond0 is None else _plus(self.cond0, tau2,
+                                                                      self.cov_tau))
+
+    def profile(self, direction: str):
+        gap = self.mean_s - self.mean_t if self.delta is None else self.delta
+        return tau2_profile(self.rows, self.cov_s0, self.cov_tau, self.cov_t, gap, direction)
 
 
 def _rank_floor(mean, cov, r: int) -> float:
     """``½ Σ_{j>r} σ_j²``, ``σ_j`` the singular values of the whitened mean ``L⁻¹ meanᵀ``."""
     if mean.shape[1] == 0:
         return 0.0
-    white = _solve_l(_chol(cov, "the teacher's covariance on the width"), mean.T)  # L⁻¹ meanᵀ
+    white = solve_l(chol(cov, "the teacher's covariance on the width"), mean.T)  # L⁻¹ meanᵀ
     sig = np.linalg.svd(white, compute_uv=False)
     return 0.5 * float(np.sum(sig[r:] ** 2))
 
 
-def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
+def _kernels(teacher: Teacher, student: Student, st: Setup, space: str,
              noise: float | None):
     """Row groups ``[trained rows, complement rows]`` of both kernels, and the rank floor.
 
@@ -282,70 +200,33 @@ def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
     Prediction space: coordinates of ``range(Xᵀ)`` (``ρ`` modes; on ``null(X)`` both kernels
     are ``N(0, ν² I)`` and contribute exactly 0), rotated so that ``range(XᵀB)`` comes first.
     """
-    eig, d, k, m, r = prob.eig, prob.d, prob.k, prob.m, prob.r
-    s, z = eig.s, eig.z
-    diag = prob.Bt is None
-    alpha, bS, lS = student.alpha, student.beta, student.ridge
-    # Teacher (MODEL.md §2), eigen coordinates: precision a_i, mean β_T z_i / a_i.
-    a = teacher.beta * s + teacher.ridge                       # (d,)
-    M_T = teacher.beta * z / a                                 # (k, d)
-    # Expected targets: E[Ỹ] Xᵀ u_i = (α + (1−α) β_T s_i / a_i) z_i.
-    zhat = z * (alpha + (1 - alpha) * teacher.beta * s / a)    # (k, d)
-    # Column covariance of Ŷ seen through X:  X Σ_Ŷ Xᵀ = U diag(h) Uᵀ.
-    h = np.zeros_like(s)
-    if student.soft_labels != "mean":
-        h = h + s * s / a
-    if student.soft_labels == "sampled+noise":
-        h = h + student.soft_label_noise ** 2 * s
-    c2 = ((1 - alpha) * bS) ** 2
-    # Student, width coordinates: K = β_S BᵀXXᵀB + λ_S I_m; mean β_S E[Ỹ]XᵀB K⁻¹;
-    # covariance K⁻¹ given Ŷ, plus (1−α)²β_S² K⁻¹ (BᵀXΣ_ŶXᵀB) K⁻¹ from the draw of Ŷ.
-    if diag:
-        Kd = bS * s[:m] + lS                                   # (m,)
-        C = bS * zhat[:, :m] / Kd                              # (k, m)
-        sig_cond = 1.0 / Kd                                    # (m,)
-        extra_w = c2 * h[:m] / Kd ** 2                         # (m,)
-        whiten = C * np.sqrt(Kd)                               # M̂_S A_S^{1/2}
-    else:
-        Bt = prob.Bt                                           # (d, m)
-        K = bS * (Bt.T * s) @ Bt + lS * np.eye(m)              # (m, m)
-        Lk = _chol(K, "the student's width precision K = β_S BᵀXXᵀB + λ_S I")
-        C = bS * sla.cho_solve((Lk, True), (zhat @ Bt).T).T    # (k, m)
-        sig_cond = sla.cho_solve((Lk, True), np.eye(m))        # (m, m)
-        sig_cond = 0.5 * (sig_cond + sig_cond.T)
-        extra_w = c2 * sig_cond @ ((Bt.T * h) @ Bt) @ sig_cond
-        extra_w = 0.5 * (extra_w + extra_w.T)
-        whiten = C @ Lk
-    sig_w = sig_cond + extra_w                                 # marginal over Ŷ
-    # Output projector Q = U_r Uᵣᵀ (MODEL.md §3 rank rules) and the basis O = [U_r, U_⊥].
-    if isinstance(student.rank_rule, np.ndarray):
-        Ur = student.rank_rule
-    elif student.rank_rule == "optimal":
-        Ur = np.linalg.svd(whiten, full_matrices=False)[0][:, :r]
-    else:
-        Ur = np.linalg.svd(prob.W_star, full_matrices=False)[0][:, :r]
-    O = _complete(np.asarray(Ur, dtype=float))                 # (k, k)
-    tau2 = _tau2(student, prob, a)
-    mean_s_w = O[:, :r].T @ C                                  # (r, m) trained rows
+    eig, d, k, m, r = st.eig, st.d, st.k, st.m, st.r
+    s, z, a, M_T, O = eig.s, st.z, st.a, st.M_T, st.O
+    mom = st.moments
+    diag = st.pca
+    sampled = student.soft_labels != "mean"
+    mean_s_w = O[:, :r].T @ mom.C                              # (r, m) trained rows
     mean_t = O.T @ M_T                                         # (k, d) rotated rows
+    zero_w = np.zeros(m) if diag else np.zeros((m, m))
     if diag:
         # trained rows, mean_s − mean_t without cancellation: on the width
         # β_S ẑ_i/b_i − β_T z_i/a_i = z_i (αβ_Sλ_T − β_Tλ_S)/(a_i b_i); beyond it −mean_t
-        gap = (alpha * bS * teacher.ridge - teacher.beta * lS) / (a[:m] * (bS * s[:m] + lS))
+        gap = (student.alpha * student.beta * teacher.ridge - teacher.beta * student.ridge) / (
+            a[:m] * (student.beta * s[:m] + student.ridge))
         delta_w = np.hstack([(O[:, :r].T @ z[:, :m]) * gap, -mean_t[:r, m:]])   # (r, d)
-    sampled = student.soft_labels != "mean"
 
     if space == "parameter":
-        R = np.eye(d) if diag else prob.R                      # (d, d)
+        R = np.eye(d) if diag else st.R                        # (d, d)
         cov_t = 1.0 / a if diag else (R.T / a) @ R
         trained = _Group(
-            rows=r, p=m, mean_s=_pad(mean_s_w, d), cov_s=_blockdiag(sig_w, tau2, d),
-            mean_t=mean_t[:r] @ R, cov_t=cov_t,
-            cov_s_cond=_blockdiag(sig_cond, tau2, d) if sampled else None,
-            extra=_blockdiag(extra_w, 0.0, d) if sampled else None,
+            rows=r, p=m, mean_s=_pad(mean_s_w, d), cov_s0=_blockdiag(mom.cov, 0.0, d),
+            cov_tau=_blockdiag(np.zeros(m), 1.0, d), mean_t=mean_t[:r] @ R, cov_t=cov_t,
+            cond0=_blockdiag(mom.cov_cond, 0.0, d) if sampled else None,
+            extra=_blockdiag(mom.extra, 0.0, d) if sampled else None,
             delta=delta_w if diag else None)
         complement = _Group(rows=k - r, p=0, mean_s=np.zeros((k - r, d)),
-                            cov_s=np.full(d, tau2), mean_t=mean_t[r:], cov_t=1.0 / a)
+                            cov_s0=np.zeros(d), cov_tau=np.ones(d), mean_t=mean_t[r:],
+                            cov_t=1.0 / a)
         Bw = R[:, :m]
         floor = (_rank_floor(M_T[:, :m], 1.0 / a[:m], r) if diag
                  else _rank_floor(M_T @ Bw, (Bw.T / a) @ Bw, r))
@@ -358,23 +239,25 @@ def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
     tvar = s[:rho] / a[:rho] + nu2                             # teacher, diagonal
     mt = mean_t[:, :rho] * sq                                  # (k, ρ)
     complement = _Group(rows=k - r, p=0, mean_s=np.zeros((k - r, rho)),
-                        cov_s=tau2 * s[:rho] + nu2, mean_t=mt[r:], cov_t=tvar)
+                        cov_s0=np.full(rho, nu2), cov_tau=s[:rho].copy(), mean_t=mt[r:],
+                        cov_t=tvar)
     if diag:
         p = min(m, rho)
-        pvar = _blockdiag(sig_w, tau2, d)[:rho]
+        pvar = _blockdiag(mom.cov, 0.0, d)[:rho]
         trained = _Group(
             rows=r, p=p, mean_s=_pad(mean_s_w, d)[:, :rho] * sq,
-            cov_s=s[:rho] * pvar + nu2, mean_t=mt[:r], cov_t=tvar,
-            cov_s_cond=s[:rho] * _blockdiag(sig_cond, tau2, d)[:rho] + nu2 if sampled else None,
-            extra=s[:rho] * _blockdiag(extra_w, 0.0, d)[:rho] if sampled else None,
+            cov_s0=s[:rho] * pvar + nu2, cov_tau=s[:rho] * _blockdiag(zero_w, 1.0, d)[:rho],
+            mean_t=mt[:r], cov_t=tvar,
+            cond0=s[:rho] * _blockdiag(mom.cov_cond, 0.0, d)[:rho] + nu2 if sampled else None,
+            extra=s[:rho] * _blockdiag(mom.extra, 0.0, d)[:rho] if sampled else None,
             delta=delta_w[:, :rho] * sq)
         floor = _rank_floor(M_T[:, :p] * sq[:p], tvar[:p], r)
         return [trained, complement], floor
-    Bt, R = prob.Bt, prob.R
+    Bt, R = st.Bt, st.R
     G = sq[:, None] * Bt[:rho]                                 # (ρ, m) basis of range(XᵀB)
     UG, sv, _ = np.linalg.svd(G, full_matrices=False)
-    p = _numerical_rank(sv, G.shape)
-    Rp = _complete(UG[:, :p])                                  # (ρ, ρ)
+    p = numerical_rank(sv, G.shape)
+    Rp = complete(UG[:, :p])                                   # (ρ, ρ)
 
     def push(cov_w, tail):
         """Prediction covariance of a parameter covariance blockdiag(cov_w, tail·I) (R coords)."""
@@ -383,17 +266,39 @@ def _kernels(teacher: Teacher, student: Student, prob: _Problem, space: str,
         return 0.5 * (out + out.T)
 
     noise_eye = nu2 * np.eye(rho)
+    cov_tau = push(zero_w, 1.0)
+    if np.max(np.abs(cov_tau)) <= 100 * np.finfo(float).eps * d * s[0]:
+        cov_tau = np.zeros_like(cov_tau)      # rounding only: B⊥ does not reach range(Xᵀ)
+    cond = push(mom.cov_cond, 0.0) + noise_eye
+    extra = push(mom.extra, 0.0) if sampled else None
     trained = _Group(
         rows=r, p=p, mean_s=(mean_s_w @ Bt.T)[:, :rho] * sq @ Rp,
-        cov_s=push(sig_w, tau2) + noise_eye, mean_t=mt[:r] @ Rp, cov_t=(Rp.T * tvar) @ Rp,
-        cov_s_cond=push(sig_cond, tau2) + noise_eye if sampled else None,
-        extra=push(extra_w, 0.0) if sampled else None)
+        cov_s0=cond if extra is None else cond + extra, cov_tau=cov_tau,
+        mean_t=mt[:r] @ Rp, cov_t=(Rp.T * tvar) @ Rp,
+        cond0=cond if sampled else None, extra=extra)
     U_p = Rp[:, :p]
     floor = _rank_floor((M_T[:, :rho] * sq) @ U_p, (U_p.T * tvar) @ U_p, r)
     return [trained, complement], floor
 
 
-def _decompose(groups, floor: float, direction: str) -> Decomposition:
+def _tau2(student: Student, st: Setup, groups, space: str, direction: str) -> float:
+    """``τ²`` by the student's rule; ``"optimal"`` minimises the divergence asked for."""
+    N, T, S = st.tau2_statistics()
+    if N == 0:
+        return 1.0 / student.ridge
+
+    def optimal():
+        if space == "parameter":
+            return tau2_closed_form(direction, N, T, S)
+        active = [g for g in groups if g.rows > 0 and np.any(g.cov_tau)]
+        if not active:
+            return 1.0 / student.ridge
+        return minimise_tau2([g.profile(direction) for g in active], N / T)
+
+    return complement_variance(student, ridge=student.ridge, optimal=optimal)
+
+
+def _decompose(groups, floor: float, direction: str, tau2: float) -> Decomposition:
     """Chain-rule terms summed over row groups (and over both directions for "symmetric")."""
     terms = dict(bias=0.0, variance=0.0, bottleneck_mean=0.0, bottleneck_covariance=0.0)
     slack = 0.0
@@ -403,29 +308,30 @@ def _decompose(groups, floor: float, direction: str) -> Decomposition:
         for g in groups:
             if g.rows == 0:
                 continue
-            first = (g.mean_t, g.cov_t) if reverse else (g.mean_s, g.cov_s)
-            second = (g.mean_s, g.cov_s) if reverse else (g.mean_t, g.cov_t)
+            cov = g.at(tau2)
+            first = (g.mean_t, g.cov_t) if reverse else (g.mean_s, cov["cov_s"])
+            second = (g.mean_s, cov["cov_s"]) if reverse else (g.mean_t, g.cov_t)
             delta = None if g.delta is None else (-g.delta if reverse else g.delta)
             for name, value in chain_rule_kl(*first, *second, g.p, delta=delta).items():
                 terms[name] += value
             if g.extra is not None:
-                slack += mixture_slack(g.mean_t, g.cov_t, g.mean_s, g.cov_s_cond, g.extra,
-                                       g.rows, reverse)
+                slack += mixture_slack(g.mean_t, g.cov_t, g.mean_s, cov["cov_s_cond"],
+                                       g.extra, g.rows, reverse)
     return Decomposition.from_terms(**terms, rank_floor=floor,
                                     convexity_slack=slack if sampled else None)
 
 
-def _check_inputs(teacher, student, sample, space, direction):
-    for value, name, cls in ((teacher, "teacher", Teacher), (student, "student", Student),
-                             (sample, "sample", Sample)):
-        if not isinstance(value, cls):
-            raise LingaussError(
-                f"{name} == {value!r}, must be a lingauss.{cls.__name__}.")
-    check_option(space, "space", SPACES)
-    check_option(direction, "direction", DIRECTIONS)
-    if space == "prediction" and sample.noise is None:
-        raise LingaussError(
-            "space == 'prediction' needs the label noise: sample.noise is None.")
+def kernel_set_up(teacher: Teacher, student: Student, sample: Sample, *,
+                  space: str = "parameter", direction: str = "forward"):
+    """``(Setup, τ²)``: the resolved problem and the complement variance the engine uses.
+
+    Shared with the spectral route (:mod:`lingauss.numeric`), so that every route uses the
+    same projector and the same ``τ²`` (for ``"optimal"``: the minimiser of the divergence in
+    this space and direction).
+    """
+    st = setup(teacher, student, sample)
+    groups, _ = _kernels(teacher, student, st, space, sample.noise)
+    return st, _tau2(student, st, groups, space, direction)
 
 
 def divergence(teacher: Teacher, student: Student, sample: Sample, *,
@@ -443,7 +349,7 @@ def divergence(teacher: Teacher, student: Student, sample: Sample, *,
     sample : Sample
     space : {"parameter", "prediction"}
         Kernels over ``W``, or their push-forward to the training predictions ``WX + νE``
-        (needs ``sample.noise``).
+        (needs ``sample.noise > 0``).
     direction : {"forward", "reverse", "symmetric"}
         ``KL(P_S‖P_T)``, ``KL(P_T‖P_S)`` or their sum (terms are the sums of both splits).
 
@@ -462,7 +368,12 @@ def divergence(teacher: Teacher, student: Student, sample: Sample, *,
     >>> divergence(Teacher(4.0, 1.0), same, sample).total
     0.0
     """
-    _check_inputs(teacher, student, sample, space, direction)
-    prob = _resolve(student, sample)
-    groups, floor = _kernels(teacher, student, prob, space, sample.noise)
-    return _decompose(groups, floor, direction)
+    check_problem(teacher, student, sample, space=space, direction=direction)
+    with blas_threads(sample.d):
+        with np.errstate(all="ignore"):
+            st = setup(teacher, student, sample)
+            groups, floor = _kernels(teacher, student, st, space, sample.noise)
+            tau2 = _tau2(student, st, groups, space, direction)
+            dec = _decompose(groups, floor, direction, tau2)
+    check_finite(dec.as_dict(), "the divergence", problem_sizes(teacher, student, sample))
+    return dec

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import (LingaussError, check_array, check_int, check_option,
+from ._resources import check_memory
+from ._validation import (LingaussError, as_real_array, check_array, check_int, check_option,
                           check_orthonormal_columns, check_real)
 
 BASES = ("pca", "first")
@@ -51,7 +52,7 @@ class Teacher:
     >>> Teacher(beta=0.0, ridge=1.0)
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: beta == 0, must be > 0.
+    lingauss.LingaussError: beta == 0, must be > 0.
     """
 
     beta: float
@@ -111,7 +112,7 @@ class Student:
     >>> Student(beta=1.0, ridge=1.0, rank_rule="best")
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: Unknown value for rank_rule: 'best'. Possible values: ('optimal', 'oracle').
+    lingauss.LingaussError: Unknown value for rank_rule: 'best'. Possible values: ('optimal', 'oracle').
     """
 
     beta: float
@@ -178,7 +179,7 @@ class Student:
         >>> Student(beta=1.0, ridge=1.0, width=8).resolve(d=6, k=3)
         Traceback (most recent call last):
         ...
-        lingauss._validation.LingaussError: width == 8, must be <= d == 6.
+        lingauss.LingaussError: width == 8, must be <= d == 6.
         """
         m = d if self.width is None else self.width
         if m > d:
@@ -238,7 +239,7 @@ class Sample:
     >>> Sample(np.eye(2), np.ones((3, 4)))
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: Y has shape (3, 4), must have n == 2 along axis 1.
+    lingauss.LingaussError: Y has shape (3, 4), must have n == 2 along axis 1.
     """
 
     X: np.ndarray
@@ -298,6 +299,8 @@ class Sample:
         a = check_real(spectrum_exponent, "spectrum_exponent", low=0, low_inclusive=True)
         b = check_real(signal_exponent, "signal_exponent", low=0, low_inclusive=True)
         seed = check_int(seed, "seed", low=0)
+        check_memory(8.0 * (3 * d * n + 3 * k * n + 2 * k * d), "Sample.synthetic",
+                     {"d": d, "k": k, "n": n})
         rng = np.random.default_rng(seed)
         i = np.arange(1, d + 1, dtype=float)
         X = rng.standard_normal((d, n)) * i[:, None] ** (-a / 2)        # (d, n)
@@ -338,7 +341,7 @@ class SpectralDesign:
     >>> SpectralDesign([1.0, -1.0], [1.0, 1.0], noise=0.1, k=2)
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: eigenvalues has a negative entry (-1 at index 1), must be >= 0.
+    lingauss.LingaussError: eigenvalues has a negative entry (-1 at index 1), must be >= 0.
     """
 
     eigenvalues: np.ndarray
@@ -355,8 +358,8 @@ class SpectralDesign:
             raise LingaussError(
                 f"eigenvalues has a negative entry ({s[i]:g} at index {i}), must be >= 0.")
         k = check_int(self.k, "k", low=1)
-        sig = np.asarray(self.signal, dtype=float) if not isinstance(self.signal, str) else None
-        if sig is not None and sig.ndim == 2:
+        sig = as_real_array(self.signal, "signal")
+        if sig.ndim == 2:
             sig = np.array(check_array(self.signal, "signal", ndim=2,
                                        shape=((k, "k"), (d, "d"))))
         else:
@@ -410,6 +413,7 @@ class SpectralDesign:
         n = check_int(n, "n", low=1)
         a = check_real(spectrum_exponent, "spectrum_exponent", low=0, low_inclusive=True)
         b = check_real(signal_exponent, "signal_exponent", low=0, low_inclusive=True)
+        check_memory(8.0 * 3 * k * d, "SpectralDesign.power_law", {"d": d, "k": k})
         i = np.arange(1, d + 1, dtype=float)
         theta = np.zeros((k, d))
         theta[(np.arange(d) % k), np.arange(d)] = i ** (-b / 2)

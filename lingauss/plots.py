@@ -232,7 +232,7 @@ def terms_plot(sweep, axis: str, *, fixed=None, title=None) -> Figure:
     >>> terms_plot(res, "rnk")
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: Unknown value for axis: 'rnk'. Possible values: ('rank', 'width').
+    lingauss.LingaussError: Unknown value for axis: 'rnk'. Possible values: ('rank', 'width').
     """
     _check_sweep(sweep)
     check_option(axis, "axis", tuple(sweep.axes))
@@ -556,7 +556,7 @@ def save(fig: Figure, path) -> Figure:
     >>> save(fig, "x.jpg")
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: output file 'x.jpg' has extension '.jpg', must be one of ('.png', '.pdf', '.svg').
+    lingauss.LingaussError: output file 'x.jpg' has extension '.jpg', must be one of ('.png', '.pdf', '.svg').
     """
     target = check_output_path(path)
     fig.savefig(target, format=target.suffix.lower()[1:])

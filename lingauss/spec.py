@@ -79,7 +79,7 @@ class Spec:
     >>> spec.replace(direction="both")
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: Unknown value for direction: 'both'. Possible values: ('forward', 'reverse', 'symmetric').
+    lingauss.LingaussError: Unknown value for direction: 'both'. Possible values: ('forward', 'reverse', 'symmetric').
     """
 
     teacher: Teacher
@@ -142,7 +142,7 @@ def load_spec(path) -> Spec:
     >>> load_spec("no-such-spec.toml")
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: no-such-spec.toml: cannot read the spec file: No such file or directory.
+    lingauss.LingaussError: no-such-spec.toml: cannot read the spec file: No such file or directory.
     """
     if not isinstance(path, (str, pathlib.PurePath)):
         raise LingaussError(f"path == {path!r}, must be the path of a TOML spec file.")
@@ -184,7 +184,7 @@ def loads_spec(text: str, *, folder=None, name: str = "<string>") -> Spec:
     >>> loads_spec("[teacher]\\nbeta 1\\n")
     Traceback (most recent call last):
     ...
-    lingauss._validation.LingaussError: <string>: invalid TOML: Expected '=' after a key in a key/value pair (at line 2, column 6)
+    lingauss.LingaussError: <string>: invalid TOML: Expected '=' after a key in a key/value pair (at line 2, column 6)
     """
     if not isinstance(text, str):
         raise LingaussError(f"text == {text!r}, must be a string of TOML.")

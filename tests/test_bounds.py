@@ -58,7 +58,7 @@ def test_exact_gaps_match_simulation_oracle(soft):
     student = Student(1.5, 0.7, alpha=0.3, width=4, rank=2, rank_rule="oracle",
                       soft_labels=soft, soft_label_noise=0.4 if soft == "sampled+noise" else 0)
     exact = exact_gaps(TEACHER, student, SAMPLE)
-    sim = simulate_gaps(TEACHER, student, SAMPLE, draws=6000, seed=11)
+    sim = simulate_gaps(TEACHER, student, SAMPLE, monte_carlo=6000, seed=11)
     for name in ("teacher", "student", "difference"):
         assert within(getattr(exact, name), getattr(sim, name), sim.stderr[name]), name
     assert exact.difference < 0 < exact.student < exact.teacher      # not a vacuous check
@@ -68,7 +68,7 @@ def test_exact_gaps_match_simulation_oracle(soft):
 def test_exact_gaps_match_simulation_optimal_rule(soft):
     student = Student(1.5, 0.7, alpha=0.3, width=5, rank=2, basis="first", soft_labels=soft)
     exact = exact_gaps(TEACHER, student, SAMPLE, monte_carlo=3000, seed=5)
-    sim = simulate_gaps(TEACHER, student, SAMPLE, draws=6000, seed=12)
+    sim = simulate_gaps(TEACHER, student, SAMPLE, monte_carlo=6000, seed=12)
     for name in ("teacher", "student", "difference"):
         se = math.hypot(exact.stderr[name], sim.stderr[name])
         assert within(getattr(exact, name), getattr(sim, name), se), name
@@ -274,8 +274,8 @@ def test_tightness_radius_in_the_model_flattens_with_the_teacher():
 # --------------------------------------------------------------------------------------------
 
 def test_a_violated_bound_is_reported_loudly(monkeypatch):
-    import lingauss.bounds as bounds
-    monkeypatch.setattr(bounds, "dv_bound", lambda kl, *, sigma2: 0.0)
+    import lingauss.bounds.table as table_module
+    monkeypatch.setattr(table_module, "dv_bound", lambda kl, *, sigma2: 0.0)
     student = Student(1.5, 0.7, width=4, rank=2, rank_rule="oracle")
     with pytest.warns(BoundViolationWarning, match="subgaussian .* is violated"):
         table = bounds_table(TEACHER, student, SAMPLE, monte_carlo=4)
@@ -300,7 +300,7 @@ def test_a_violated_bound_is_reported_loudly(monkeypatch):
                         Sample(SAMPLE.X, SAMPLE.Y, W_star=SAMPLE.W_star)),
      "exact_gaps needs the label noise: sample.noise is None."),
     (lambda: exact_gaps(TEACHER, Student(1.0, 1.0, rank_rule="oracle"), SAMPLE, seed=3),
-     "seed is set but monte_carlo is None: the closed form draws nothing; pass "
+     "seed == 3 is set but monte_carlo is None: the closed form draws nothing; pass "
      "monte_carlo=N or drop the seed."),
     (lambda: bounds_table(TEACHER, Student(1.0, 1.0), SAMPLE, on_violation="ignore"),
      "Unknown value for on_violation: 'ignore'. Possible values: ('warn', 'raise')."),
@@ -308,8 +308,8 @@ def test_a_violated_bound_is_reported_loudly(monkeypatch):
                                                              W_star=SAMPLE.W_star, noise=0.0)),
      "sample.noise == 0, must be > 0 for bounds_table (without label noise every gap is 0 "
      "and the cumulant generating function degenerates)."),
-    (lambda: simulate_gaps(TEACHER, Student(1.0, 1.0), SAMPLE, draws=1),
-     "draws == 1, must be >= 2."),
+    (lambda: simulate_gaps(TEACHER, Student(1.0, 1.0), SAMPLE, monte_carlo=1),
+     "monte_carlo == 1, must be >= 2."),
     (lambda: exact_gaps("teacher", Student(1.0, 1.0), SAMPLE),
      "teacher == 'teacher', must be a lingauss.Teacher."),
 ])
@@ -347,7 +347,7 @@ def test_bounds_cli_json_table_and_plot(tmp_path, capsys):
 def test_bounds_cli_reports_a_violation_loudly(tmp_path, capsys, monkeypatch):
     import dataclasses
 
-    from lingauss import bounds as B
+    from lingauss.bounds import table as B
     from lingauss.cli import main
 
     real = B.bounds_table

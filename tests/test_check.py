@@ -44,7 +44,7 @@ def test_full_check_passes_on_the_default_and_the_examples(path):
 
 def test_a_wrong_route_is_caught(monkeypatch):
     """Break one route on purpose: its row fails and the CLI exits 1."""
-    real = C._given_sample
+    real = C.spectral_route
 
     def off_by_a_little(*args, **kwargs):
         dec = real(*args, **kwargs)
@@ -53,7 +53,7 @@ def test_a_wrong_route_is_caught(monkeypatch):
             bottleneck_mean=dec.bottleneck_mean,
             bottleneck_covariance=dec.bottleneck_covariance, rank_floor=dec.rank_floor)
 
-    monkeypatch.setattr(C, "_given_sample", off_by_a_little)
+    monkeypatch.setattr(C, "spectral_route", off_by_a_little)
     rows = {row.routes: row for row in C.verify(default_spec())}
     assert rows["generated code vs structured"].status == "fail"
     assert rows["generated code vs structured"].discrepancy == pytest.approx(1e-6, rel=1e-3)

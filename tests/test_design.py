@@ -14,7 +14,7 @@ from lingauss import LingaussError, divergence
 from lingauss import design as D
 from lingauss import tables as T
 from lingauss.cli import PLOT_KINDS, main
-from lingauss.divergence import TERMS, _resolve, _tau2
+from lingauss.divergence import TERMS, kernel_set_up
 from lingauss.spec import default_spec, loads_spec
 
 SMALL_TEXT = """
@@ -95,14 +95,17 @@ def test_recommend_rejects_ambiguous_budgets():
         D.recommend(SMALL, budget=1.0, fraction=0.1)
 
 
-def test_stationary_tau2_is_the_engines_optimal_tau2():
-    """Two routes: the symbolic stationary point of K in τ² (forward, parameter space) and
-    the hand-written τ²* = dim 𝒞 / tr(teacher precision on 𝒞) of the engine."""
-    student = SMALL.student.replace(rank=2)
-    got = D.stationary_tau2(SMALL, student)
-    prob = _resolve(student.replace(complement_variance="optimal"), SMALL.sample)
-    a = SMALL.teacher.beta * prob.eig.s + SMALL.teacher.ridge
-    want = _tau2(student.replace(complement_variance="optimal"), prob, a)
+@pytest.mark.parametrize("direction", ["forward", "reverse", "symmetric"])
+def test_stationary_tau2_is_the_engines_optimal_tau2(direction):
+    """Two routes: the symbolic stationary point of K in τ² (parameter space, derived per mode
+    and summed) and the engine's closed form (forward τ²* = dim 𝒞 / tr(teacher precision
+    on 𝒞), reverse S/N, symmetric √(S/T); issue 10: "optimal" minimises the divergence asked
+    for)."""
+    spec = SMALL.replace(direction=direction)
+    student = spec.student.replace(rank=2)
+    got = D.stationary_tau2(spec, student)
+    _, want = kernel_set_up(spec.teacher, student.replace(complement_variance="optimal"),
+                            spec.sample, direction=direction)
     assert got == pytest.approx(want, rel=1e-12)
 
 

@@ -20,7 +20,7 @@ import lingauss
 from lingauss import (LingaussError, Sample, SpectralDesign, Student, Teacher, divergence,
                       expected_divergence, sweep)
 from lingauss.divergence import TERMS
-from lingauss.numeric import _given_sample, mode_terms
+from lingauss.numeric import mode_terms, spectral_route
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TEACHER = Teacher(2.0, 1.3)
@@ -52,7 +52,7 @@ def test_spectral_route_given_sample_equals_engine(which, space, direction, soft
                       complement_variance=cv, soft_labels=soft,
                       soft_label_noise=0.2 if soft == "sampled+noise" else 0.0)
     sample = SAMPLES[which]
-    got = _given_sample(TEACHER, student, sample, space=space, direction=direction).as_dict()
+    got = spectral_route(TEACHER, student, sample, space=space, direction=direction).as_dict()
     want = divergence(TEACHER, student, sample, space=space, direction=direction).as_dict()
     close(got, want)
 
@@ -61,7 +61,7 @@ def test_spectral_route_with_a_user_projector():
     sample = SAMPLES["n>d"]
     Q = np.linalg.qr(np.random.default_rng(3).standard_normal((3, 2)))[0]
     student = Student(1.5, 0.5, width=5, rank_rule=Q)
-    close(_given_sample(TEACHER, student, sample).as_dict(),
+    close(spectral_route(TEACHER, student, sample).as_dict(),
           divergence(TEACHER, student, sample).as_dict())
 
 
@@ -71,12 +71,16 @@ def test_spectral_route_with_a_user_projector():
 
 MC_CASES = [
     # (design, space, direction, soft_labels, complement_variance)
+    # "optimal" τ² has a closed-form expectation in the forward direction only: elsewhere it
+    # minimises each sample's own divergence, which depends on the labels (issue 10).
     ("sample", "parameter", "forward", "mean", "prior"),
-    ("sample", "prediction", "reverse", "sampled", "optimal"),
+    ("sample", "prediction", "reverse", "sampled", 1.3),
+    ("sample", "prediction", "forward", "sampled", "optimal"),
     ("sample", "parameter", "symmetric", "sampled+noise", 0.7),
-    ("spectral", "parameter", "reverse", "mean", "optimal"),
+    ("spectral", "parameter", "reverse", "mean", "prior"),
+    ("spectral", "parameter", "forward", "mean", "optimal"),
     ("spectral", "prediction", "forward", "sampled+noise", "prior"),
-    ("spectral", "prediction", "symmetric", "sampled", "optimal"),
+    ("spectral", "prediction", "symmetric", "sampled", 0.4),
 ]
 
 
@@ -176,8 +180,12 @@ def loop(teacher, student, design, space, direction, grids):
 SWEEP_CASES = [
     ("parameter", "forward", "mean", "prior",
      dict(rank=[1, 2, 3], width=[4, 8, 16], ridge=[0.5, 1.0])),
-    ("prediction", "symmetric", "sampled", "optimal",
+    ("prediction", "forward", "sampled", "optimal",
      dict(width=[3, 16], rank=[1, 3], teacher_beta=[1.0, 3.0], n=[10, 64])),
+    ("prediction", "symmetric", "sampled", "prior",
+     dict(width=[3, 16], rank=[1, 3], teacher_beta=[1.0, 3.0], n=[10, 64])),
+    ("parameter", "forward", "mean", "optimal",
+     dict(rank=[1, 2], width=[2, 9, 16], teacher_ridge=[0.5, 2.0], ridge=[0.3, 3.0])),
     ("parameter", "reverse", "sampled+noise", 0.4,
      dict(alpha=[0.0, 0.5, 1.0], soft_label_noise=[0.1, 0.3], rank=[2], beta=[1.0, 4.0])),
     ("prediction", "forward", "mean", "prior",
@@ -260,16 +268,26 @@ ORACLE = Student(2.0, 1.0, width=4, rank=2, rank_rule="oracle")
      "basis == 'first' does not diagonalise the kernels, so the expected divergence has no "
      "closed form: pass monte_carlo=N, or use basis='pca'."),
     (lambda: expected_divergence(TEACHER, ORACLE, DESIGN, seed=3),
-     "seed is set but monte_carlo is None: the closed form draws nothing; pass "
+     "seed == 3 is set but monte_carlo is None: the closed form draws nothing; pass "
      "monte_carlo=N or drop the seed."),
     (lambda: expected_divergence(TEACHER, ORACLE, DESIGN, monte_carlo=1),
      "monte_carlo == 1, must be >= 2."),
     (lambda: expected_divergence(TEACHER, ORACLE, SpectralDesign([1.0, 2.0], [1.0, 1.0], 0.0,
                                                                  2), space="prediction"),
-     "noise == 0, must be > 0 when space == 'prediction'."),
+     "design.noise == 0, must be > 0 when space == 'prediction' (the label channel WX + νE "
+     "needs noise)."),
     (lambda: expected_divergence(TEACHER, ORACLE, Sample(np.eye(8), np.ones((3, 8)))),
-     "design is a Sample without W_star: an expectation over the label noise needs the true "
-     "weights W_star and the noise."),
+     "an expectation over the label noise needs the true weights: design.W_star is None."),
+    (lambda: expected_divergence(TEACHER, ORACLE.replace(complement_variance="optimal"),
+                                 DESIGN, direction="reverse"),
+     "complement_variance == 'optimal' minimises the reverse divergence of each sample, which "
+     "depends on the labels, so the expected divergence has no closed form: pass "
+     "monte_carlo=N, or use direction='forward' or a fixed complement_variance."),
+    (lambda: sweep(TEACHER, ORACLE.replace(complement_variance="optimal"), DESIGN,
+                   direction="symmetric"),
+     "complement_variance == 'optimal' minimises the symmetric divergence of each sample, "
+     "which depends on the labels, so the sweep has no closed form: use direction='forward' "
+     "or a fixed complement_variance."),
     (lambda: expected_divergence(TEACHER, ORACLE, "design"),
      "design == 'design', must be a lingauss.Sample or a lingauss.SpectralDesign."),
     (lambda: expected_divergence(TEACHER, ORACLE.replace(width=9), DESIGN),

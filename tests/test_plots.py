@@ -16,7 +16,7 @@ from matplotlib.colors import LogNorm
 
 import lingauss
 from lingauss import LingaussError
-from lingauss.numeric import Sweep
+from lingauss.sweep import Sweep
 from lingauss.plots import (COLOURS, _pareto_mask, frontier_plot, heatmap, sample_size_plot,
                             save, soft_labels_plot, terms_plot)
 

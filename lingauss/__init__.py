@@ -12,7 +12,7 @@ from .numeric import expected_divergence
 from .sweep import sweep
 
 # Checking a derivation (sympy is imported only when a check runs)
-from .check import check_formula
+from .formula import check_formula
 
 # Problem files (TOML specs)
 from .spec import Spec, load_spec

@@ -148,3 +148,17 @@ def check_grid(name: str, values, *, integer: bool = False, low=0, low_inclusive
             out.append(check_real(v, f"{name}[{i}]", low=low, high=high,
                                   low_inclusive=low_inclusive))
     return np.array(out)
+
+
+def renamed(value, old_value, *, old: str, new: str, where: str):
+    """The value of a renamed keyword: ``new`` if given, else the deprecated ``old`` (with a
+    ``DeprecationWarning``); both given is ambiguous."""
+    if old_value is None:
+        return value
+    import warnings
+
+    warnings.warn(f"{where}({old}=...) is renamed {new}=...; {old} will be removed in the "
+                  f"next release.", DeprecationWarning, stacklevel=3)
+    if value is not None:
+        raise LingaussError(f"Ambiguous arguments: give {new} or {old}, not both.")
+    return old_value

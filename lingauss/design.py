@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
+from ._checks import check_grid, renamed
 from ._validation import LingaussError, check_int, check_real
 from .divergence import TERMS, Decomposition, divergence
 from .sweep import Sweep
@@ -48,7 +49,8 @@ def _grid_values(values, name, high, high_rule):
                                high=high, high_rule=high_rule) for i, v in enumerate(arr)])
 
 
-def explore(spec, *, ranks=None, widths=None, ridges=None) -> Sweep:
+def explore(spec, *, rank=None, width=None, ridge=None, ranks=None, widths=None,
+            ridges=None) -> Sweep:
     """Every term of the exact divergence over ranks × widths (× student ridges).
 
     A loop over configurations of the exact engine (the spec's sample, any basis and rank
@@ -57,10 +59,12 @@ def explore(spec, *, ranks=None, widths=None, ridges=None) -> Sweep:
     Parameters
     ----------
     spec : Spec
-    ranks, widths : sequences of int, optional
+    rank, width : sequences of int, optional
         Default ``1..min(k, width)`` at the spec's width, and the spec's width.
-    ridges : sequence of float, optional
+    ridge : sequence of float, optional
         Student ridges ``λ_S``: adds a third axis ``ridge``.
+    ranks, widths, ridges
+        Deprecated names of ``rank``, ``width``, ``ridge``.
 
     Returns
     -------
@@ -70,15 +74,18 @@ def explore(spec, *, ranks=None, widths=None, ridges=None) -> Sweep:
     Examples
     --------
     >>> from lingauss.spec import default_spec
-    >>> res = explore(default_spec(), ranks=[1, 2], widths=[4, 8])
+    >>> res = explore(default_spec(), rank=[1, 2], width=[4, 8])
     >>> res.shape, bool((res["rank_floor"][1] <= res["rank_floor"][0]).all())
     ((2, 2), True)
     """
+    ranks = renamed(rank, ranks, old="ranks", new="rank", where="explore")
+    widths = renamed(width, widths, old="widths", new="width", where="explore")
+    ridges = renamed(ridge, ridges, old="ridges", new="ridge", where="explore")
     d, k = spec.sample.d, spec.sample.k
     m0, _ = spec.student.resolve(d, k)
-    widths = _grid_values([m0] if widths is None else widths, "widths", d, "d")
+    widths = _grid_values([m0] if widths is None else widths, "width", d, "d")
     ranks = _grid_values(range(1, min(k, int(widths.max())) + 1) if ranks is None else ranks,
-                         "ranks", k, "k")
+                         "rank", k, "k")
     bad = [(r, m) for r in ranks for m in widths if r > min(k, m)]
     if bad:
         r, m = bad[0]
@@ -86,9 +93,7 @@ def explore(spec, *, ranks=None, widths=None, ridges=None) -> Sweep:
                             f"{min(k, m)}.")
     axes = {"rank": ranks, "width": widths}
     if ridges is not None:
-        arr = np.atleast_1d(np.asarray(ridges, dtype=float))
-        axes["ridge"] = np.array([check_real(float(v), f"ridges[{i}]", low=0)
-                                  for i, v in enumerate(arr)])
+        axes["ridge"] = check_grid("ridge", ridges)
     _keep_matrices(spec)
     shape = tuple(len(v) for v in axes.values())
     terms = {}
@@ -141,6 +146,13 @@ class Recommendation:
     smallest_parameters: Candidate | None
     frontier: list = field(default_factory=list)
     candidates: list = field(default_factory=list)
+    notes: tuple = ()
+
+    def summary(self) -> str:
+        """One line: the budget and what it is measured against."""
+        return (f"budget: K <= {self.budget:.6g} nats (full-size student: K = "
+                f"{self.full.divergence:.6g} at width {self.full.width}, rank "
+                f"{self.full.rank})")
 
     def as_dict(self) -> dict:
         def one(c):
@@ -152,23 +164,40 @@ class Recommendation:
                     frontier=[c.as_dict() for c in self.frontier])
 
 
+def pareto_mask(sizes, divergences) -> np.ndarray:
+    """Boolean mask of the designs no other design dominates in (size, divergence).
+
+    ``j`` dominates ``i`` when ``size_j <= size_i``, ``div_j <= div_i`` and one of the two is
+    strict; equal designs do not dominate each other (both are kept). The one Pareto rule of
+    lingauss (:func:`pareto` and :func:`lingauss.plots.frontier_plot` use it).
+
+    >>> pareto_mask([1, 2, 2, 3, 4], [5.0, 3.0, 4.0, 3.0, 1.0])
+    array([ True,  True, False, False,  True])
+    """
+    s = np.asarray(sizes, dtype=float)[:, None]          # (n, 1): candidate j
+    k = np.asarray(divergences, dtype=float)[:, None]
+    no_worse = (s <= s.T) & (k <= k.T)                   # [j, i]: j no worse than i in both
+    better = (s < s.T) | (k < k.T)
+    return ~np.any(no_worse & better, axis=0)
+
+
 def pareto(candidates) -> list:
-    """Candidates not dominated in (parameters, divergence), by increasing size.
+    """Candidates not dominated in (parameters, divergence), by increasing size
+    (:func:`pareto_mask`).
 
     >>> cs = [Candidate(1, 2, 10, 5.0), Candidate(2, 2, 20, 3.0), Candidate(2, 3, 25, 4.0)]
     >>> [c.parameters for c in pareto(cs)]
     [10, 20]
     """
-    out, best = [], math.inf
-    for c in sorted(candidates, key=lambda c: (c.parameters, c.divergence)):
-        if c.divergence < best:
-            out.append(c)
-            best = c.divergence
-    return out
+    cands = sorted(candidates, key=lambda c: (c.parameters, c.divergence))
+    if not cands:
+        return []
+    mask = pareto_mask([c.parameters for c in cands], [c.divergence for c in cands])
+    return [c for c, keep in zip(cands, mask) if keep]
 
 
 def recommend(spec, *, budget: float | None = None, fraction: float | None = None,
-              widths=None) -> Recommendation:
+              width=None, widths=None) -> Recommendation:
     """Smallest rank, width and parameter count within the budget, and the frontier.
 
     Parameters
@@ -179,8 +208,9 @@ def recommend(spec, *, budget: float | None = None, fraction: float | None = Non
     fraction : float, optional
         Relative budget: ``K <= (1 + fraction)·K_full`` (default ``0.1`` when neither is
         given). Giving both raises "Ambiguous arguments".
-    widths : sequence of int, optional
-        Widths searched (default ``1..d``); every rank ``1..min(k, m)`` is searched.
+    width : sequence of int, optional
+        Widths searched (default ``1..d``); every rank ``1..min(k, m)`` is searched
+        (``widths`` is the deprecated name).
 
     Returns
     -------
@@ -192,10 +222,11 @@ def recommend(spec, *, budget: float | None = None, fraction: float | None = Non
     Examples
     --------
     >>> from lingauss.spec import default_spec
-    >>> rec = recommend(default_spec(), fraction=0.5, widths=[4, 8, 16, 32])
+    >>> rec = recommend(default_spec(), fraction=0.5, width=[4, 8, 16, 32])
     >>> rec.smallest_parameters.divergence <= rec.budget
     True
     """
+    widths = renamed(width, widths, old="widths", new="width", where="recommend")
     if budget is not None and fraction is not None:
         raise LingaussError("Ambiguous arguments: give budget or fraction, not both.")
     if budget is not None:
@@ -205,7 +236,7 @@ def recommend(spec, *, budget: float | None = None, fraction: float | None = Non
         fraction = check_real(fraction, "fraction", low=0, low_inclusive=True)
     d, k = spec.sample.d, spec.sample.k
     _keep_matrices(spec)
-    widths = _grid_values(range(1, d + 1) if widths is None else widths, "widths", d, "d")
+    widths = _grid_values(range(1, d + 1) if widths is None else widths, "width", d, "d")
     widths = np.unique(np.append(widths, d))
     values = {}
     for m in widths:
@@ -379,7 +410,8 @@ def best_hyperparameters(spec, *, rank: int | None = None, width: int | None = N
     return Optimum(values=values, divergence=dec, start=start, method=method)
 
 
-def tune(spec, *, ranks=None, widths=None, optimize_over=("ridge",)) -> list:
+def tune(spec, *, rank=None, width=None, optimize_over=("ridge",), ranks=None,
+         widths=None) -> list:
     """:func:`best_hyperparameters` at every (rank, width): ``[(rank, width, Optimum)]``.
 
     Defaults: every rank ``1..min(k, m)`` at the spec's width ``m``.
@@ -387,15 +419,17 @@ def tune(spec, *, ranks=None, widths=None, optimize_over=("ridge",)) -> list:
     Examples
     --------
     >>> from lingauss.spec import default_spec
-    >>> rows = tune(default_spec(), ranks=[1, 2], optimize_over=("tau2",))
+    >>> rows = tune(default_spec(), rank=[1, 2], optimize_over=("tau2",))
     >>> [(r, m) for r, m, _ in rows]
     [(1, 16), (2, 16)]
     """
+    ranks = renamed(rank, ranks, old="ranks", new="rank", where="tune")
+    widths = renamed(width, widths, old="widths", new="width", where="tune")
     d, k = spec.sample.d, spec.sample.k
     m0, _ = spec.student.resolve(d, k)
-    widths = _grid_values([m0] if widths is None else widths, "widths", d, "d")
+    widths = _grid_values([m0] if widths is None else widths, "width", d, "d")
     ranks = _grid_values(range(1, min(k, int(widths.max())) + 1) if ranks is None else ranks,
-                         "ranks", k, "k")
+                         "rank", k, "k")
     return [(int(r), int(m), best_hyperparameters(spec, rank=int(r), width=int(m),
                                                   optimize_over=optimize_over))
             for m in widths for r in ranks if r <= min(k, m)]

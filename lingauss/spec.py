@@ -55,6 +55,8 @@ STUDENT_REQUIRED = tuple(f.name for f in dataclasses.fields(Student)
                          if f.default is dataclasses.MISSING)
 STUDENT_MATRICES = {"basis": BASES, "rank_rule": RANK_RULES}   # option or a .npy file
 DIVERGENCE_KEYS = ("space", "direction")
+#: Largest spec file read (bytes).
+MAX_SPEC_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,8 +148,16 @@ def load_spec(path) -> Spec:
     """
     if not isinstance(path, (str, pathlib.PurePath)):
         raise LingaussError(f"path == {path!r}, must be the path of a TOML spec file.")
+    if "\x00" in str(path):
+        raise LingaussError(f"path == {str(path)!r} contains a NUL byte, must be the path of "
+                            f"a TOML spec file.")
     path = pathlib.Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            raise LingaussError(f"{path}: the spec file has {size} bytes, must be at most "
+                                f"{MAX_SPEC_BYTES} (a spec is a few lines; data go in .npz "
+                                f"files).")
         raw = path.read_bytes()
     except OSError as exc:
         raise LingaussError(f"{path}: cannot read the spec file: {_reason(exc)}.") from None
@@ -227,6 +237,9 @@ def _parse(text: str, where: str) -> dict:
     """TOML → dict; a syntax error names its line (tomllib's "(at line N, column M)")."""
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise LingaussError(f"{where}: invalid TOML: nested too deeply (arrays or tables "
+                            f"inside each other beyond what a spec needs).") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         if message.endswith("(at end of document)"):
@@ -323,8 +336,10 @@ def _np_load(value, key: str, section: str, suffix: str, folder: pathlib.Path, w
     if not isinstance(value, str):
         raise LingaussError(
             f"{where}: [{section}] {key} == {value!r}, must be the path of a {suffix} file.")
-    full = folder / pathlib.Path(value).expanduser()
     head = f"{where}: [{section}] {key} == {value!r}"
+    if "\x00" in value:
+        raise LingaussError(f"{head}: contains a NUL byte, must be the path of a {suffix} file.")
+    full = folder / pathlib.Path(value).expanduser()
     try:
         loaded = np.load(full, allow_pickle=False)
     except OSError as exc:

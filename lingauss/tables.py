@@ -16,35 +16,86 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+
+import numpy as np
 
 from ._timeout import with_timeout
 from ._validation import check_option
 from .divergence import TERMS, divergence
 
-FORMATS = ("md", "latex", "csv")
+FORMATS = ("text", "md", "latex", "csv", "json")
 KINDS = ("closed-form", "sweep", "asymptotic")
 #: Limits of the asymptotic table, in column order.
 LIMITS = ("n → ∞", "λ_S → 0", "ν → 0", "power law, n → ∞")
 
 
-def render(header, rows, fmt: str, *, math_columns=()) -> str:
-    """A table as Markdown, LaTeX (booktabs) or CSV; ``math_columns`` hold LaTeX math.
+def _cell(value) -> str:
+    """A cell as text: numbers to 6 significant digits, booleans yes/no, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    return str(value)
 
-    >>> print(render(("term", "value"), [("bias", "0.5")], "md"))
+
+def _json_value(value):
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value
+
+
+def render(header, rows, fmt: str, *, math_columns=()) -> str:
+    """A table as plain text, Markdown, LaTeX (booktabs), CSV or JSON.
+
+    Cells may be numbers (formatted to 6 significant digits in text formats, kept as numbers
+    in JSON), booleans, None or text; ``math_columns`` hold LaTeX math.
+
+    >>> print(render(("term", "value"), [("bias", 0.5)], "md"))
     | term | value |
     |---|---|
     | bias | 0.5 |
+    >>> render(("term", "value"), [("bias", 0.5)], "json")
+    '[{"term": "bias", "value": 0.5}]'
+    >>> print(render(("term", "value"), [("total", 1.5), ("bias", 0.25)], "text"))
+    term   value
+    -----  -----
+    total    1.5
+    bias    0.25
     """
     check_option(fmt, "format", FORMATS)
+    if fmt == "json":
+        return json.dumps([{h: _json_value(v) for h, v in zip(header, row)} for row in rows])
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([[_cell(v) for v in row] for row in rows])
         return buf.getvalue()
+    if fmt == "text":
+        cells = [[_cell(v) for v in row] for row in rows]
+        numeric = [bool(rows) and not all(isinstance(row[j], str) for row in rows)
+                   for j in range(len(header))]
+        widths = [max([len(header[j])] + [len(row[j]) for row in cells])
+                  for j in range(len(header))]
+
+        def line(values):
+            return "  ".join(v.rjust(w) if num else v.ljust(w)
+                             for v, w, num in zip(values, widths, numeric)).rstrip()
+
+        return "\n".join([line(header), line(["-" * w for w in widths])]
+                         + [line(row) for row in cells])
 
     def cell(j, value, latex):
-        text = str(value)
+        text = _cell(value)
         if j in math_columns and text:
             return f"${text}$"
         if latex:
@@ -116,7 +167,7 @@ def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> st
     m, _ = spec.student.resolve(d, k)
     rows = []
     if axis == "rank":
-        res = explore(spec, ranks=values, widths=[m])
+        res = explore(spec, rank=values, width=[m])
         names = list(res.terms)
         for i, r in enumerate(res.axes["rank"]):
             rows.append((int(r),) + tuple(_fmt(res[n][i, 0]) for n in names))
@@ -125,7 +176,7 @@ def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> st
         names = None
         for w in widths:
             r = spec.student.rank if spec.student.rank is not None else min(k, int(w))
-            res = explore(spec, ranks=[min(r, int(w))], widths=[int(w)])
+            res = explore(spec, rank=[min(r, int(w))], width=[int(w)])
             names = names or list(res.terms)
             rows.append((int(w),) + tuple(_fmt(res[n][0, 0]) for n in names))
     return render((axis,) + tuple(names), rows, fmt)

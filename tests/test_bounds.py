@@ -338,7 +338,8 @@ def test_bounds_cli_json_table_and_plot(tmp_path, capsys):
     assert {row["soft_labels"] for row in rows} == {"mean", "sampled", "sampled+noise"}
     assert {row["rank"] for row in rows} == {1, 2, 3}
     assert {row["width"] for row in rows} == {4, 6}       # the spec's width and d
-    assert all(row["violated"] == "no" for row in rows)
+    assert all(row["violated"] is False for row in rows)          # JSON booleans (issue 15)
+    assert all(isinstance(row["value"], float) for row in rows)   # numbers, not strings
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["bounds", str(spec), "--table", "xls"]) == 2
     assert capsys.readouterr().err.startswith("lingauss: error: Unknown value for --table")

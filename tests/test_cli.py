@@ -237,7 +237,7 @@ def test_expected_monte_carlo_adds_standard_errors(tmp_path):
     names = [name for name in TERMS if name in got]
     assert set(got) == set(names) | {f"stderr_{name}" for name in names}
     table = run("expected", path, "--monte-carlo", "30", "--seed", "1")
-    assert "std. error" in table.stdout and "Monte Carlo over 30 label draws" in table.stdout
+    assert "stderr" in table.stdout and "Monte Carlo over 30 label draws" in table.stdout
 
 
 def test_expected_without_monte_carlo_says_how_to_get_one(tmp_path):

@@ -48,7 +48,7 @@ def brute_force(spec):
 
 
 def test_explore_equals_a_loop_of_the_engine():
-    res = D.explore(SMALL, ranks=[1, 2], widths=[3, 6], ridges=[0.5, 2.0])
+    res = D.explore(SMALL, rank=[1, 2], width=[3, 6], ridge=[0.5, 2.0])
     assert list(res.axes) == ["rank", "width", "ridge"] and res.shape == (2, 2, 2)
     for i, r in enumerate([1, 2]):
         for j, m in enumerate([3, 6]):
@@ -278,7 +278,7 @@ def test_readme_shows_the_demo_picture_and_an_up_to_date_closed_form_table():
 
 
 def test_tune_is_best_hyperparameters_at_every_rank():
-    rows = D.tune(SMALL, ranks=[1, 3], optimize_over=("ridge",))
+    rows = D.tune(SMALL, rank=[1, 3], optimize_over=("ridge",))
     assert [(r, m) for r, m, _ in rows] == [(1, 6), (3, 6)]
     for r, m, opt in rows:
         single = D.best_hyperparameters(SMALL, rank=r, width=m, optimize_over=("ridge",))

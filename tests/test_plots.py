@@ -17,7 +17,8 @@ from matplotlib.colors import LogNorm
 import lingauss
 from lingauss import LingaussError
 from lingauss.sweep import Sweep
-from lingauss.plots import (COLOURS, _pareto_mask, frontier_plot, heatmap, sample_size_plot,
+from lingauss.design import pareto_mask as _pareto_mask
+from lingauss.plots import (COLOURS, frontier_plot, heatmap, sample_size_plot,
                             save, soft_labels_plot, terms_plot)
 
 PNG = b"\x89PNG\r\n\x1a\n"

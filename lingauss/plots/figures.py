@@ -1,29 +1,7 @@
-"""Figures of the divergence and its decomposition (MODEL.md §4), from :class:`Sweep` grids.
-
-Every function builds a :class:`matplotlib.figure.Figure` directly (never ``pyplot``): no
-window, no global state, no backend switch — the caller (or :func:`save`) renders it. Each
-term has one fixed colour from the colour-blind-safe Okabe–Ito palette, so ``bias`` looks the
-same in every figure:
-
-* :func:`terms_plot` — ``K = bias + variance + rank_bottleneck`` as stacked areas against one
-  axis, the total drawn on top, the Eckart–Young ``rank_floor`` dashed (a diagnostic, not a
-  summand);
-* :func:`heatmap` — one term over two axes;
-* :func:`frontier_plot` — candidate designs (size vs divergence), their Pareto frontier and a
-  recommended design;
-* :func:`sample_size_plot` — the terms against the sample size ``n``, log–log;
-* :func:`soft_labels_plot` — :func:`terms_plot` side by side per soft-label mode, with the
-  convexity bound ``K + I(Ŷ; W_S)`` of the sampled modes;
-* :func:`save` — PNG, PDF or SVG chosen by the file's extension.
-
-Other axes of a sweep are held at one index each (``fixed={name: index}``, default 0); the
-title states the values held.
-"""
+"""The figures: each builds a :class:`matplotlib.figure.Figure` from a sweep (never pyplot)."""
 
 from __future__ import annotations
 
-import os
-import pathlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -31,165 +9,11 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ._validation import LingaussError, check_array, check_int, check_option, check_real
-
-# Okabe & Ito (2008), "Color Universal Design": one fixed colour per term.
-COLOURS = {
-    "total": "#000000",                  # black
-    "bias": "#E69F00",                   # orange
-    "variance": "#56B4E9",               # sky blue
-    "rank_bottleneck": "#009E73",        # bluish green
-    "rank_floor": "#D55E00",             # vermillion
-    "convexity_bound": "#CC79A7",        # reddish purple
-    "bottleneck_mean": "#0072B2",        # blue
-    "bottleneck_covariance": "#F0E442",  # yellow
-    "convexity_slack": "#999999",        # grey
-}
-
-TERM_LABELS = {
-    "total": "total K",
-    "bias": "bias",
-    "variance": "variance",
-    "rank_bottleneck": "rank bottleneck",
-    "bottleneck_mean": "bottleneck (mean part)",
-    "bottleneck_covariance": "bottleneck (covariance part)",
-    "rank_floor": "rank floor (diagnostic)",
-    "convexity_bound": "convexity bound K + I(Ŷ; W_S)",
-    "convexity_slack": "convexity slack I(Ŷ; W_S)",
-}
-
-# Axis names of lingauss.numeric.SWEEPABLE: (symbol, axis label).
-AXES = {
-    "rank": ("r", "student rank r"),
-    "width": ("m", "input width m"),
-    "beta": ("β_S", "student inverse temperature β_S"),
-    "ridge": ("λ_S", "student ridge λ_S"),
-    "alpha": ("α", "hard-label weight α"),
-    "tau2": ("τ²", "complement variance τ²"),
-    "soft_label_noise": ("ν_T", "soft-label noise ν_T"),
-    "teacher_beta": ("β_T", "teacher inverse temperature β_T"),
-    "teacher_ridge": ("λ_T", "teacher ridge λ_T"),
-    "n": ("n", "sample size n"),
-}
-
-DIVERGENCE_LABEL = "divergence K (nats)"
-SAVE_FORMATS = (".png", ".pdf", ".svg")
-
-# K = bias + variance + rank_bottleneck, stacked from the bottom in this order.
-_STACK = ("bias", "variance", "rank_bottleneck")
-_MAX_TICKS = 12      # label every grid value when there are at most this many
-_LOG_SPAN = 100.0    # a positive axis spanning this factor or more gets a log scale
-
-
-# --------------------------------------------------------------------------------------------
-# Validation and slicing
-# --------------------------------------------------------------------------------------------
-
-def _check_sweep(sweep, name: str = "sweep"):
-    if not (isinstance(getattr(sweep, "axes", None), Mapping)
-            and isinstance(getattr(sweep, "terms", None), Mapping)):
-        raise LingaussError(
-            f"{name} is a {type(sweep).__name__}, must be a Sweep (the result of "
-            f"lingauss.sweep).")
-    return sweep
-
-
-def _term(sweep, term: str, name: str = "term") -> np.ndarray:
-    check_option(term, name, tuple(sweep.terms))
-    return np.asarray(sweep.terms[term], dtype=float)
-
-
-def _check_fixed(sweep, keep: tuple[str, ...], fixed) -> dict:
-    """``{name: index}`` for every axis not in ``keep`` (default index 0), validated."""
-    others = tuple(name for name in sweep.axes if name not in keep)
-    if fixed is None:
-        fixed = {}
-    if not isinstance(fixed, Mapping):
-        raise LingaussError(f"fixed == {fixed!r}, must be a dict {{axis name: index}}.")
-    for name in fixed:
-        check_option(name, "fixed", others)
-    return {name: check_int(fixed.get(name, 0), f"fixed[{name!r}]", low=0,
-                            high=len(sweep.axes[name]) - 1, high_rule=f"len({name}) - 1")
-            for name in others}
-
-
-def _slice(sweep, arr: np.ndarray, keep: tuple[str, ...], index: dict) -> np.ndarray:
-    """``arr`` at ``index`` on the other axes, its remaining axes in the order of ``keep``."""
-    names = list(sweep.axes)
-    out = arr[tuple(index.get(name, slice(None)) for name in names)]
-    remaining = [name for name in names if name in keep]
-    return np.transpose(out, [remaining.index(name) for name in keep])
-
-
-def _symbol(name: str) -> str:
-    return AXES.get(name, (name, name))[0]
-
-
-def _axis_label(name: str) -> str:
-    return AXES.get(name, (name, name))[1]
-
-
-def _held(sweep, index: dict) -> str:
-    """``"m = 8, β_S = 2"``: the values of the axes held fixed."""
-    return ", ".join(f"{_symbol(name)} = {float(sweep.axes[name][i]):g}"
-                     for name, i in index.items())
-
-
-def _with_held(title: str, held: str) -> str:
-    return f"{title}\n(at {held})" if held else title
-
-
-def _values(sweep, name: str) -> np.ndarray:
-    return np.asarray(sweep.axes[name], dtype=float)
-
-
-def _x_axis(ax, x: np.ndarray, name: str, *, log: bool | None = None):
-    """Label the x axis; log scale for a positive axis spanning ``_LOG_SPAN`` or more."""
-    if log is None:
-        log = bool(np.all(x > 0) and x.max() / x.min() >= _LOG_SPAN)
-    if log and np.all(x > 0):
-        ax.set_xscale("log")
-    if len(x) <= _MAX_TICKS:
-        ax.set_xticks(x, labels=[f"{v:g}" for v in x])
-        ax.minorticks_off()
-    ax.set_xlabel(_axis_label(name))
-
-
-# --------------------------------------------------------------------------------------------
-# Stacked decomposition (shared by terms_plot and soft_labels_plot)
-# --------------------------------------------------------------------------------------------
-
-def _draw_terms(ax, sweep, axis: str, index: dict, *, bound: bool):
-    """Stacked bias, variance, rank bottleneck; the total on top; the floor dashed."""
-    x = _values(sweep, axis)
-    series = {term: _slice(sweep, _term(sweep, term), (axis,), index) for term in
-              (*_STACK, "total")}
-    # K = bias + variance + rank_bottleneck: the areas stack to the total line.
-    areas = ax.stackplot(x, *(series[t] for t in _STACK), labels=[TERM_LABELS[t] for t in _STACK],
-                         colors=[COLOURS[t] for t in _STACK], alpha=0.85, linewidth=0.5,
-                         edgecolor="white")
-    (total,) = ax.plot(x, series["total"], color=COLOURS["total"], linewidth=2, marker="o",
-                       markersize=4, label=TERM_LABELS["total"], zorder=3)
-    handles = [total, *reversed(areas)]          # legend reads top to bottom, like the stack
-    if "rank_floor" in sweep.terms:
-        (floor,) = ax.plot(x, _slice(sweep, _term(sweep, "rank_floor"), (axis,), index),
-                           color=COLOURS["rank_floor"], linestyle="--", linewidth=1.5,
-                           label=TERM_LABELS["rank_floor"], zorder=3)
-        handles.append(floor)
-    if bound and "convexity_bound" in sweep.terms:
-        (conv,) = ax.plot(x, _slice(sweep, _term(sweep, "convexity_bound"), (axis,), index),
-                          color=COLOURS["convexity_bound"], linestyle=":", linewidth=2,
-                          label=TERM_LABELS["convexity_bound"], zorder=3)
-        handles.append(conv)
-    _x_axis(ax, x, axis)
-    ax.set_xlim(x.min(), x.max())
-    # the top covers every drawn line (with shared y axes, set_ylim would freeze the first
-    # panel's range: regression found by the examples)
-    top = max(float(np.nanmax(line.get_ydata())) for line in handles
-              if hasattr(line, "get_ydata"))
-    ax.set_ylim(0, 1.05 * top if top > 0 else 1.0)
-    ax.legend(handles=handles, fontsize="small")
-
+from .._validation import LingaussError, check_array, check_int, check_option, check_real
+from ..design import pareto_mask
+from .style import (COLOURS, DIVERGENCE_LABEL, MAX_TICKS, STACK, TERM_LABELS, axis_label,
+                    axis_values, check_fixed, check_sweep, draw_terms, held, slice_axes,
+                    symbol, term_values, with_held, x_axis)
 
 # --------------------------------------------------------------------------------------------
 # Public figures
@@ -234,15 +58,15 @@ def terms_plot(sweep, axis: str, *, fixed=None, title=None) -> Figure:
     ...
     lingauss.LingaussError: Unknown value for axis: 'rnk'. Possible values: ('rank', 'width').
     """
-    _check_sweep(sweep)
+    check_sweep(sweep)
     check_option(axis, "axis", tuple(sweep.axes))
-    index = _check_fixed(sweep, (axis,), fixed)
+    index = check_fixed(sweep, (axis,), fixed)
     fig = Figure(figsize=(6.4, 4.4), layout="constrained")
     ax = fig.add_subplot()
-    _draw_terms(ax, sweep, axis, index, bound=False)
+    draw_terms(ax, sweep, axis, index, bound=False)
     ax.set_ylabel(DIVERGENCE_LABEL)
-    default = f"Decomposition of K against {_symbol(axis)}"
-    ax.set_title(_with_held(default if title is None else title, _held(sweep, index)))
+    default = f"Decomposition of K against {symbol(axis)}"
+    ax.set_title(with_held(default if title is None else title, held(sweep, index)))
     return fig
 
 
@@ -283,51 +107,35 @@ def heatmap(sweep, x: str, y: str, *, term: str = "total", fixed=None, log: bool
     >>> fig.axes[0].get_ylabel(), fig.axes[1].get_ylabel()
     ('student rank r', 'bias (nats)')
     """
-    _check_sweep(sweep)
+    check_sweep(sweep)
     names = tuple(sweep.axes)
     check_option(x, "x", names)
     check_option(y, "y", names)
     if x == y:
         raise LingaussError(f"x == y == {x!r}, must be two different axes of {names}.")
-    values = _term(sweep, term)
-    index = _check_fixed(sweep, (y, x), fixed)
-    grid = _slice(sweep, values, (y, x), index)          # (len(y), len(x))
-    xv, yv = _values(sweep, x), _values(sweep, y)
+    values = term_values(sweep, term)
+    index = check_fixed(sweep, (y, x), fixed)
+    grid = slice_axes(sweep, values, (y, x), index)          # (len(y), len(x))
+    xv, yv = axis_values(sweep, x), axis_values(sweep, y)
 
     fig = Figure(figsize=(6.4, 4.8), layout="constrained")
     ax = fig.add_subplot()
     norm = LogNorm(vmin=grid.min(), vmax=grid.max()) if log and np.all(grid > 0) else None
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", norm=norm,
                       interpolation="nearest")
-    for axis_values, set_ticks in ((xv, ax.set_xticks), (yv, ax.set_yticks)):
-        step = max(1, int(np.ceil(len(axis_values) / _MAX_TICKS)))
-        ticks = np.arange(0, len(axis_values), step)
-        set_ticks(ticks, labels=[f"{axis_values[i]:g}" for i in ticks])
-    ax.set_xlabel(_axis_label(x))
-    ax.set_ylabel(_axis_label(y))
+    for grid_values, set_ticks in ((xv, ax.set_xticks), (yv, ax.set_yticks)):
+        step = max(1, int(np.ceil(len(grid_values) / MAX_TICKS)))
+        ticks = np.arange(0, len(grid_values), step)
+        set_ticks(ticks, labels=[f"{grid_values[i]:g}" for i in ticks])
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(y))
     fig.colorbar(image, ax=ax, label=f"{TERM_LABELS.get(term, term)} (nats)")
-    ax.set_title(_with_held(f"{TERM_LABELS.get(term, term)} over {_symbol(x)} × {_symbol(y)}",
-                            _held(sweep, index)))
+    ax.set_title(with_held(f"{TERM_LABELS.get(term, term)} over {symbol(x)} × {symbol(y)}",
+                            held(sweep, index)))
     return fig
 
 
-def _pareto_mask(sizes, divergences) -> np.ndarray:
-    """Boolean mask of the designs no other design dominates in (size, divergence).
-
-    ``j`` dominates ``i`` when ``size_j <= size_i``, ``div_j <= div_i`` and one of the two is
-    strict; equal designs do not dominate each other (both are kept).
-
-    >>> _pareto_mask([1, 2, 2, 3, 4], [5.0, 3.0, 4.0, 3.0, 1.0])
-    array([ True,  True, False, False,  True])
-    """
-    s = np.asarray(sizes, dtype=float)[:, None]          # (n, 1): candidate j
-    k = np.asarray(divergences, dtype=float)[:, None]
-    no_worse = (s <= s.T) & (k <= k.T)                   # [j, i]: j no worse than i in both
-    better = (s < s.T) | (k < k.T)
-    return ~np.any(no_worse & better, axis=0)
-
-
-def _check_pareto(pareto, n: int) -> np.ndarray:
+def check_pareto(pareto, n: int) -> np.ndarray:
     arr = np.asarray(pareto)
     if arr.dtype == bool:
         if arr.shape != (n,):
@@ -382,7 +190,7 @@ def frontier_plot(sizes, divergences, *, pareto=None, recommended=None, budget=N
     n = len(sizes)
     divergences = check_array(divergences, "divergences", ndim=1,
                               shape=[(n, "len(sizes)")])
-    mask = _pareto_mask(sizes, divergences) if pareto is None else _check_pareto(pareto, n)
+    mask = pareto_mask(sizes, divergences) if pareto is None else check_pareto(pareto, n)
     if recommended is not None:
         recommended = check_int(recommended, "recommended", low=0, high=n - 1,
                                 high_rule="len(sizes) - 1")
@@ -447,16 +255,16 @@ def sample_size_plot(sweep, *, axis: str = "n", fixed=None) -> Figure:
     >>> fig.axes[0].get_xlabel(), fig.axes[0].get_xscale(), fig.axes[0].get_yscale()
     ('sample size n', 'log', 'log')
     """
-    _check_sweep(sweep)
+    check_sweep(sweep)
     check_option(axis, "axis", tuple(sweep.axes))
-    index = _check_fixed(sweep, (axis,), fixed)
-    x = _values(sweep, axis)
+    index = check_fixed(sweep, (axis,), fixed)
+    x = axis_values(sweep, axis)
 
     fig = Figure(figsize=(6.4, 4.4), layout="constrained")
     ax = fig.add_subplot()
     handles, drawn = [], False
-    for term in ("total", *_STACK):
-        y = _slice(sweep, _term(sweep, term), (axis,), index)
+    for term in ("total", *STACK):
+        y = slice_axes(sweep, term_values(sweep, term), (axis,), index)
         style = {"color": COLOURS[term], "marker": "o", "markersize": 4,
                  "linewidth": 2 if term == "total" else 1.5}
         positive = y > 0
@@ -468,11 +276,11 @@ def sample_size_plot(sweep, *, axis: str = "n", fixed=None) -> Figure:
         (line,) = ax.plot(x, np.where(positive, y, np.nan), label=label, **style)
         handles.append(line)
         drawn = True
-    _x_axis(ax, x, axis, log=True)
+    x_axis(ax, x, axis, log=True)
     if drawn:
         ax.set_yscale("log")
     ax.set_ylabel(DIVERGENCE_LABEL)
-    ax.set_title(_with_held(f"Decomposition of K against {_symbol(axis)}", _held(sweep, index)))
+    ax.set_title(with_held(f"Decomposition of K against {symbol(axis)}", held(sweep, index)))
     ax.legend(handles=handles, fontsize="small")
     return fig
 
@@ -513,73 +321,23 @@ def soft_labels_plot(sweeps, axis: str = "rank", *, fixed=None) -> Figure:
         raise LingaussError(
             f"sweeps == {sweeps!r}, must be a non-empty dict {{soft-label mode: Sweep}}.")
     for label, sweep in sweeps.items():
-        _check_sweep(sweep, f"sweeps[{label!r}]")
+        check_sweep(sweep, f"sweeps[{label!r}]")
         check_option(axis, "axis", tuple(sweep.axes))
-    indices = {label: _check_fixed(sweep, (axis,), fixed) for label, sweep in sweeps.items()}
+    indices = {label: check_fixed(sweep, (axis,), fixed) for label, sweep in sweeps.items()}
 
     fig = Figure(figsize=(4.6 * len(sweeps) + 0.6, 4.6), layout="constrained")
     axes = fig.subplots(1, len(sweeps), sharey=True, squeeze=False)[0]
     for ax, (label, sweep) in zip(axes, sweeps.items()):
-        _draw_terms(ax, sweep, axis, indices[label], bound=True)
-        ax.set_title(_with_held(str(label), _held(sweep, indices[label])))
+        draw_terms(ax, sweep, axis, indices[label], bound=True)
+        ax.set_title(with_held(str(label), held(sweep, indices[label])))
     # one y range for the shared axes: the largest of the panels
     axes[0].set_ylim(0, max(ax.get_ylim()[1] for ax in axes))
     axes[0].set_ylabel(DIVERGENCE_LABEL)
-    fig.suptitle(f"Decomposition of K against {_symbol(axis)}, per soft-label mode")
+    fig.suptitle(f"Decomposition of K against {symbol(axis)}, per soft-label mode")
     return fig
 
 
-def save(fig: Figure, path) -> Figure:
-    """Write ``fig`` as PNG, PDF or SVG, chosen by the extension of ``path`` (any case).
-
-    Nothing is written when the extension is not one of ``SAVE_FORMATS`` or the folder does
-    not exist (no folder is created).
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    path : str or os.PathLike
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        ``fig``, unchanged.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> fig = frontier_plot([1, 2], [2.0, 1.0])
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     _ = save(fig, pathlib.Path(tmp) / "frontier.SVG")
-    ...     (pathlib.Path(tmp) / "frontier.SVG").read_bytes()[:5]
-    b'<?xml'
-    >>> save(fig, "x.jpg")
-    Traceback (most recent call last):
-    ...
-    lingauss.LingaussError: output file 'x.jpg' has extension '.jpg', must be one of ('.png', '.pdf', '.svg').
-    """
-    target = check_output_path(path)
-    fig.savefig(target, format=target.suffix.lower()[1:])
-    return fig
-
-
-def check_output_path(path) -> pathlib.Path:
-    """The checks of :func:`save` alone (extension, existing folder), before any work.
-
-    >>> check_output_path("figure.pdf").name
-    'figure.pdf'
-    """
-    given = os.fspath(path)
-    target = pathlib.Path(given)
-    if target.suffix.lower() not in SAVE_FORMATS:
-        raise LingaussError(f"output file {given!r} has extension {target.suffix!r}, must be "
-                            f"one of {SAVE_FORMATS}.")
-    if not target.parent.is_dir():
-        raise LingaussError(f"output folder {target.parent} does not exist.")
-    return target
-
-
-def bounds_plot(ranks, exact, bounds: dict) -> Figure:
+def bounds_plot(ranks, exact, bounds: dict, *, held: str = "") -> Figure:
     """Each generalisation bound against the exact gap difference, as the rank varies.
 
     Parameters
@@ -590,6 +348,8 @@ def bounds_plot(ranks, exact, bounds: dict) -> Figure:
     bounds : dict
         ``{name: (side, values)}``; ``side`` ``"abs"`` bounds ``|Δ|`` from above, ``"lower"``
         bounds ``Δ`` from below.
+    held : str, optional
+        What is held fixed (soft labels, width, divergence), stated in the title.
 
     Examples
     --------
@@ -610,8 +370,9 @@ def bounds_plot(ranks, exact, bounds: dict) -> Figure:
         ax.plot(x, np.asarray(values, dtype=float), color=colour, linestyle=style,
                 marker=".", label=label)
     ax.axhline(0.0, color="grey", linewidth=0.5)
-    ax.set_xlabel(_axis_label("rank"))
+    ax.set_xlabel(axis_label("rank"))
     ax.set_ylabel("gap difference Δ (loss units)")
-    ax.set_title("Generalisation bounds against the exact gap difference")
+    ax.set_title(with_held("Generalisation bounds against the exact gap difference", held))
     ax.legend(fontsize="small")
     return fig
+

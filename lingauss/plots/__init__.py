@@ -1,0 +1,32 @@
+"""Figures of the divergence and its decomposition (MODEL.md §4), from :class:`Sweep` grids.
+
+Every function builds a :class:`matplotlib.figure.Figure` directly (never ``pyplot``): no
+window, no global state, no backend switch — the caller (or :func:`save`) renders it. Each
+term has one fixed colour from the colour-blind-safe Okabe–Ito palette, so ``bias`` looks the
+same in every figure:
+
+* :func:`terms_plot` — ``K = bias + variance + rank_bottleneck`` as stacked areas against one
+  axis, the total drawn on top, the Eckart–Young ``rank_floor`` dashed (a diagnostic, not a
+  summand);
+* :func:`heatmap` — one term over two axes;
+* :func:`frontier_plot` — candidate designs (size vs divergence), their Pareto frontier and a
+  recommended design;
+* :func:`sample_size_plot` — the terms against the sample size ``n``, log–log;
+* :func:`soft_labels_plot` — :func:`terms_plot` side by side per soft-label mode, with the
+  convexity bound ``K + I(Ŷ; W_S)`` of the sampled modes;
+* :func:`save` — PNG, PDF or SVG chosen by the file's extension;
+* :func:`figure` — one of :data:`PLOT_KINDS` for a spec (the grids are chosen there).
+
+Other axes of a sweep are held at one index each (``fixed={name: index}``, default 0); the
+title states the values held.
+"""
+
+from .figures import (bounds_plot, frontier_plot, heatmap, sample_size_plot, soft_labels_plot,
+                      terms_plot)
+from .files import SAVE_FORMATS, check_output_path, save
+from .kinds import PLOT_KINDS, figure
+from .style import AXES, COLOURS, DIVERGENCE_LABEL, TERM_LABELS
+
+__all__ = ["terms_plot", "heatmap", "frontier_plot", "sample_size_plot", "soft_labels_plot",
+           "bounds_plot", "save", "check_output_path", "figure", "PLOT_KINDS", "SAVE_FORMATS",
+           "COLOURS", "TERM_LABELS", "AXES", "DIVERGENCE_LABEL"]

@@ -1,0 +1,71 @@
+"""The plot kinds of a problem: which grids each figure sweeps, chosen here (not in the CLI).
+
+:func:`figure` draws one of :data:`PLOT_KINDS` for a spec: the terms against the rank or the
+width, heatmaps over (width, rank) and (ridge, rank), the size–divergence frontier, the terms
+against the sample size (a population design built from the sample's spectrum) and the
+soft-label modes side by side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import LingaussError, check_option
+from ..design import explore, recommend
+from ..model import SpectralDesign
+from ..numeric import spectral
+from ..sweep import sweep
+from .figures import frontier_plot, heatmap, sample_size_plot, soft_labels_plot, terms_plot
+
+PLOT_KINDS = ("terms-vs-rank", "terms-vs-width", "heatmap", "heatmap-ridge", "frontier",
+              "sample-size", "soft-labels")
+
+
+def figure(spec, kind: str):
+    """The figure of one plot kind for a spec (see ``lingauss plot --help``).
+
+    Examples
+    --------
+    >>> from lingauss.spec import default_spec
+    >>> figure(default_spec(), "terms-vs-rank").axes[0].get_xlabel()
+    'student rank r'
+    """
+    check_option(kind, "kind", PLOT_KINDS)
+    d, k = spec.sample.d, spec.sample.k
+    m, r = spec.student.resolve(d, k)
+    if kind == "terms-vs-rank":
+        return terms_plot(explore(spec, rank=range(1, min(k, m) + 1), width=[m]), "rank")
+    if kind == "terms-vs-width":
+        widths = np.unique(np.linspace(r, d, min(d - r + 1, 24)).astype(int))
+        return terms_plot(explore(spec, rank=[r], width=widths), "width")
+    if kind == "heatmap":
+        widths = np.unique(np.linspace(min(k, d), d, min(d - min(k, d) + 1, 12)).astype(int))
+        return heatmap(explore(spec, rank=range(1, min(k, d) + 1), width=widths),
+                       "width", "rank")
+    if kind == "heatmap-ridge":
+        ridges = spec.student.ridge * np.geomspace(1e-2, 1e2, 9)
+        return heatmap(explore(spec, rank=range(1, min(k, m) + 1), width=[m], ridge=ridges),
+                       "ridge", "rank")
+    if kind == "frontier":
+        rec = recommend(spec, width=np.unique(np.linspace(1, d, min(d, 16)).astype(int)))
+        cands = rec.candidates
+        best = rec.smallest_parameters
+        return frontier_plot(
+            [c.parameters for c in cands], [c.divergence for c in cands],
+            recommended=None if best is None else cands.index(best), budget=rec.budget)
+    if kind == "sample-size":
+        if spec.sample.W_star is None or spec.sample.noise is None:
+            raise LingaussError("kind == 'sample-size' needs a sample with W_star and noise "
+                                "(a population design is built from its spectrum).")
+        sp = spectral(spec.sample)
+        design = SpectralDesign(sp.s / spec.sample.n, sp.theta, sp.noise, k, n=1)
+        student = spec.student.replace(rank_rule="oracle", basis="pca", rank=r, width=m)
+        n = spec.sample.n
+        grid = np.unique(np.geomspace(max(1, n // 16), 64 * n, 13).astype(int))
+        return sample_size_plot(sweep(spec.teacher, student, design, space=spec.space,
+                                      direction=spec.direction, n=grid))
+    sweeps = {}
+    for soft in ("mean", "sampled"):
+        sub = spec.replace(student=spec.student.replace(soft_labels=soft, soft_label_noise=0.0))
+        sweeps[soft] = explore(sub, rank=range(1, min(k, m) + 1), width=[m])
+    return soft_labels_plot(sweeps, "rank")

@@ -8,7 +8,7 @@ from ._validation import LingaussError
 from .divergence import Decomposition, divergence
 
 # Closed forms derived by lingauss.symbolic, evaluated fast (no sympy on this path)
-from .numeric import expected_divergence
+from .expectation import expected_divergence
 from .sweep import sweep
 
 # Checking a derivation (sympy is imported only when a check runs)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
+REFERENCE_TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
          "bottleneck_covariance")
 
 
@@ -333,7 +333,7 @@ def _optimal_tau2(prob, space, noise, direction):
 
 
 def reference(teacher, student, sample, space="parameter", direction="forward"):
-    """The dense reference decomposition as a dict (keys: TERMS, rank_floor,
+    """The dense reference decomposition as a dict (keys: REFERENCE_TERMS, rank_floor,
     convexity_bound, convexity_slack, mutual_information)."""
     prob = build(teacher, student, sample)
     noise = sample.noise

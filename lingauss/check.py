@@ -30,7 +30,8 @@ import numpy as np
 from ._validation import check_int, check_option
 from .divergence import TERMS, divergence, kernel_set_up
 from .model import DIRECTIONS, SOFT_LABELS, SPACES
-from .numeric import conditional_inputs, expected_divergence, spectral_route
+from .expectation import expected_divergence
+from .numeric import conditional_inputs, spectral_route
 
 LEVELS = ("quick", "full")
 #: Relative tolerance between two double-precision routes.

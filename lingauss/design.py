@@ -6,9 +6,7 @@ student; :func:`lingauss.divergence`) at other ranks, widths and hyper-parameter
 * :func:`explore` — every term over a grid of ranks and widths (and any student option);
 * :func:`recommend` — the smallest rank, width and parameter count ``r(m + k)`` whose
   divergence is within a budget, and the Pareto frontier of size against divergence;
-* :func:`best_hyperparameters` — the student's ``λ_S``, ``β_S``, ``α``, ``τ²`` minimising the
-  divergence at one rank and width: ``τ²`` in closed form where the symbolic engine finds a
-  stationary point, otherwise bounded scipy optimisation.
+* the student's best hyper-parameters at one size are in :mod:`lingauss.tuning`.
 
 The budget: ``budget`` is absolute (nats), ``fraction`` is relative to the full-size student
 (width ``d``, rank ``min(k, d)``): ``K <= (1 + fraction)·K_full`` (our choice; a fraction of
@@ -18,30 +16,23 @@ The budget: ``budget`` is absolute (nats), ``fraction`` is relative to the full-
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
 
 from ._checks import check_grid, renamed
 from ._validation import LingaussError, check_int, check_real
 from .divergence import TERMS, Decomposition, divergence
 from .sweep import Sweep
 
-#: Student hyper-parameters :func:`best_hyperparameters` can optimise.
-HYPERPARAMETERS = ("beta", "ridge", "alpha", "tau2")
-#: Search box of the bounded optimisation (``β``, ``λ`` on a log scale).
-BOUNDS = {"beta": (1e-3, 1e3), "ridge": (1e-4, 1e4), "alpha": (0.0, 1.0),
-          "tau2": (1e-6, 1e6)}
-
-
-def _evaluate(spec, student) -> Decomposition:
+def evaluate(spec, student) -> Decomposition:
+    """The exact divergence of the spec's problem with another student."""
     return divergence(spec.teacher, student, spec.sample, space=spec.space,
                       direction=spec.direction)
 
 
-def _grid_values(values, name, high, high_rule):
+def grid_values(values, name, high, high_rule):
+    """A grid of sizes (ranks or widths) within ``1..high``."""
     arr = np.atleast_1d(np.asarray(values))
     if arr.ndim != 1 or arr.size == 0:
         raise LingaussError(f"{name} has shape {arr.shape}, must be a non-empty 1-D list.")
@@ -83,8 +74,8 @@ def explore(spec, *, rank=None, width=None, ridge=None, ranks=None, widths=None,
     ridges = renamed(ridge, ridges, old="ridges", new="ridge", where="explore")
     d, k = spec.sample.d, spec.sample.k
     m0, _ = spec.student.resolve(d, k)
-    widths = _grid_values([m0] if widths is None else widths, "width", d, "d")
-    ranks = _grid_values(range(1, min(k, int(widths.max())) + 1) if ranks is None else ranks,
+    widths = grid_values([m0] if widths is None else widths, "width", d, "d")
+    ranks = grid_values(range(1, min(k, int(widths.max())) + 1) if ranks is None else ranks,
                          "rank", k, "k")
     bad = [(r, m) for r in ranks for m in widths if r > min(k, m)]
     if bad:
@@ -101,7 +92,7 @@ def explore(spec, *, rank=None, width=None, ridge=None, ranks=None, widths=None,
         changes = dict(rank=int(ranks[index[0]]), width=int(widths[index[1]]))
         if ridges is not None:
             changes["ridge"] = float(axes["ridge"][index[2]])
-        values = _evaluate(spec, spec.student.replace(**changes)).as_dict()
+        values = evaluate(spec, spec.student.replace(**changes)).as_dict()
         for name, value in values.items():
             terms.setdefault(name, np.empty(shape))[index] = value
     return Sweep(axes=axes, terms={n: terms[n] for n in TERMS if n in terms})
@@ -236,13 +227,13 @@ def recommend(spec, *, budget: float | None = None, fraction: float | None = Non
         fraction = check_real(fraction, "fraction", low=0, low_inclusive=True)
     d, k = spec.sample.d, spec.sample.k
     _keep_matrices(spec)
-    widths = _grid_values(range(1, d + 1) if widths is None else widths, "width", d, "d")
+    widths = grid_values(range(1, d + 1) if widths is None else widths, "width", d, "d")
     widths = np.unique(np.append(widths, d))
     values = {}
     for m in widths:
         for r in range(1, min(k, int(m)) + 1):
             student = spec.student.replace(rank=r, width=int(m))
-            values[r, int(m)] = _evaluate(spec, student).total
+            values[r, int(m)] = evaluate(spec, student).total
     cands = [Candidate(r, m, r * (m + k), float(v)) for (r, m), v in values.items()]
     full = next(c for c in cands if c.width == d and c.rank == min(k, d))
     if budget is None:
@@ -260,184 +251,3 @@ def recommend(spec, *, budget: float | None = None, fraction: float | None = Non
                              lambda c: (c.width,)),
         smallest_parameters=first(ok, lambda c: (c.parameters, c.divergence)),
         frontier=pareto(cands), candidates=cands)
-
-
-# --------------------------------------------------------------------------------------------
-# Best hyper-parameters at one size
-# --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Optimum:
-    """The best student hyper-parameters found at one (rank, width) and the divergence."""
-
-    values: dict
-    divergence: Decomposition
-    start: Decomposition
-    method: dict
-
-    def as_dict(self) -> dict:
-        return dict(values=self.values, divergence=self.divergence.as_dict(),
-                    start=self.start.as_dict(), method=self.method)
-
-
-def stationary_tau2(spec, student) -> float | None:
-    """``τ²`` where ``∂K/∂τ² = 0``, in closed form from the derived per-mode terms.
-
-    The symbolic engine finds ``τ⁴ ∂K_i/∂τ² = A_i τ⁴ + B_i τ² + C_i`` in parameter space
-    (:func:`lingauss.symbolic.tau2_stationarity`); summed over the modes of the ``pca`` basis
-    the stationary points are the positive roots of ``(ΣA) x² + (ΣB) x + ΣC`` — e.g. forward
-    ``τ²* = Σ(k_i)/Σ(k_i a_i)``. Returns the root with the smaller divergence, or ``None``
-    where there is no closed form (prediction space, other bases) or no positive root.
-    """
-    if spec.space != "parameter" or not (isinstance(student.basis, str)
-                                         and student.basis == "pca"):
-        return None
-    from . import symbolic
-    from .numeric import conditional_inputs
-
-    inputs, _ = conditional_inputs(spec.teacher, student, spec.sample, spec.space,
-                                   spec.direction)
-    directions = ("forward", "reverse") if spec.direction == "symmetric" else (spec.direction,)
-    sums = np.zeros(3)
-    order = symbolic.ARGS["conditional"]
-    for direction in directions:
-        for regime in symbolic.REGIMES:
-            coef = symbolic.tau2_stationarity(direction, student.soft_labels, regime)
-            if coef is None:
-                return None
-            args = inputs.args(spec.teacher, student, regime)
-            for j, c in enumerate(coef):
-                f = symbolic.to_numeric(c, order)
-                sums[j] += float(np.sum(np.broadcast_to(f(*(args[a.name] for a in order)),
-                                                        np.shape(args["s"]))))
-    roots = [x.real for x in np.roots(sums) if abs(x.imag) <= 1e-12 * abs(x) and x.real > 0] \
-        if np.any(sums) else []
-    if not roots:
-        return None
-    return min(roots, key=lambda x: _evaluate(
-        spec, student.replace(complement_variance=float(x))).total)
-
-
-def best_hyperparameters(spec, *, rank: int | None = None, width: int | None = None,
-                         optimize_over=("ridge",)) -> Optimum:
-    """Minimise the divergence over some student hyper-parameters at one rank and width.
-
-    ``τ²``: the closed-form stationary point of :func:`stationary_tau2` when it exists
-    (parameter space, ``pca`` basis), else a bounded 1-D search. The others (and ``τ²``
-    without a closed form): bounded L-BFGS-B on ``log β``, ``log λ``, ``α ∈ [0, 1]``,
-    ``log τ²`` within :data:`BOUNDS`, from the spec's values; with a closed-form ``τ²`` it is
-    re-solved at every step (a profile optimisation).
-
-    Parameters
-    ----------
-    spec : Spec
-    rank, width : int, optional
-        Default: the spec's.
-    optimize_over : sequence of {"beta", "ridge", "alpha", "tau2"}
-
-    Returns
-    -------
-    Optimum
-
-    Examples
-    --------
-    >>> from lingauss.spec import default_spec
-    >>> opt = best_hyperparameters(default_spec(), optimize_over=("tau2",))
-    >>> opt.method["tau2"], opt.divergence.total <= opt.start.total
-    ('closed form (stationary point)', True)
-    """
-    names = tuple(optimize_over)
-    if not names:
-        raise LingaussError("optimize_over is empty, must name at least one of "
-                            f"{HYPERPARAMETERS}.")
-    for name in names:
-        if name not in HYPERPARAMETERS:
-            raise LingaussError(f"Unknown value for optimize_over: {name!r}. Possible values: "
-                                f"{HYPERPARAMETERS}.")
-    d, k = spec.sample.d, spec.sample.k
-    m0, r0 = spec.student.resolve(d, k)
-    base = spec.student.replace(rank=r0 if rank is None else rank,
-                                width=m0 if width is None else width)
-    base.resolve(d, k)
-    start = _evaluate(spec, base)
-    free = [n for n in names if n != "tau2"]
-    tau_closed = "tau2" in names and stationary_tau2(spec, base) is not None
-
-    def with_tau2(student):
-        if "tau2" in names and tau_closed:
-            t = stationary_tau2(spec, student)
-            if t is not None:
-                return student.replace(complement_variance=t)
-        return student
-
-    log_scale = {"beta": True, "ridge": True, "alpha": False, "tau2": True}
-    searched = free + (["tau2"] if "tau2" in names and not tau_closed else [])
-
-    def current(name, student):
-        if name == "tau2":
-            cv = student.complement_variance
-            return 1.0 / student.ridge if cv == "prior" else (
-                float(cv) if not isinstance(cv, str) else _default_tau2(spec, student))
-        return getattr(student, name)
-
-    def build(x):
-        changes = {}
-        for name, value in zip(searched, x):
-            value = math.exp(value) if log_scale[name] else value
-            changes["complement_variance" if name == "tau2" else name] = value
-        return with_tau2(base.replace(**changes))
-
-    method = {}
-    if searched:
-        x0 = [math.log(current(n, base)) if log_scale[n] else current(n, base)
-              for n in searched]
-        bounds = [tuple(math.log(b) for b in BOUNDS[n]) if log_scale[n] else BOUNDS[n]
-                  for n in searched]
-        x0 = [min(max(x, lo), hi) for x, (lo, hi) in zip(x0, bounds)]
-        res = optimize.minimize(lambda x: _evaluate(spec, build(x)).total, x0,
-                                method="L-BFGS-B", bounds=bounds)
-        best = build(res.x)
-        for n in searched:
-            method[n] = "bounded L-BFGS-B"
-    else:
-        best = with_tau2(base)
-    if tau_closed:
-        method["tau2"] = "closed form (stationary point)"
-    dec = _evaluate(spec, best)
-    if dec.total > start.total:          # never report a worse point than the start
-        best, dec = base, start
-    values = {n: current(n, best) for n in names}
-    return Optimum(values=values, divergence=dec, start=start, method=method)
-
-
-def tune(spec, *, rank=None, width=None, optimize_over=("ridge",), ranks=None,
-         widths=None) -> list:
-    """:func:`best_hyperparameters` at every (rank, width): ``[(rank, width, Optimum)]``.
-
-    Defaults: every rank ``1..min(k, m)`` at the spec's width ``m``.
-
-    Examples
-    --------
-    >>> from lingauss.spec import default_spec
-    >>> rows = tune(default_spec(), rank=[1, 2], optimize_over=("tau2",))
-    >>> [(r, m) for r, m, _ in rows]
-    [(1, 16), (2, 16)]
-    """
-    ranks = renamed(rank, ranks, old="ranks", new="rank", where="tune")
-    widths = renamed(width, widths, old="widths", new="width", where="tune")
-    d, k = spec.sample.d, spec.sample.k
-    m0, _ = spec.student.resolve(d, k)
-    widths = _grid_values([m0] if widths is None else widths, "width", d, "d")
-    ranks = _grid_values(range(1, min(k, int(widths.max())) + 1) if ranks is None else ranks,
-                         "rank", k, "k")
-    return [(int(r), int(m), best_hyperparameters(spec, rank=int(r), width=int(m),
-                                                  optimize_over=optimize_over))
-            for m in widths for r in ranks if r <= min(k, m)]
-
-
-def _default_tau2(spec, student) -> float:
-    """The ``τ²`` the engine uses for this student (its rule, in the spec's divergence)."""
-    from .divergence import kernel_set_up
-
-    return kernel_set_up(spec.teacher, student, spec.sample, space=spec.space,
-                         direction=spec.direction)[1]

@@ -184,15 +184,19 @@ class Student:
         m = d if self.width is None else self.width
         if m > d:
             raise LingaussError(f"width == {m}, must be <= d == {d}.")
+        self.check_matrices(d, k)
+        r = min(k, m) if self.rank is None else self.rank
+        check_int(r, "rank", low=1, high=min(k, m), high_rule="min(k, width)")
+        return m, r
+
+    def check_matrices(self, d: int, k: int) -> None:
+        """A user ``basis`` has ``d`` rows and a user ``rank_rule`` ``k`` rows."""
         if isinstance(self.basis, np.ndarray) and self.basis.shape[0] != d:
             raise LingaussError(
                 f"basis has shape {self.basis.shape}, must have d == {d} along axis 0.")
         if isinstance(self.rank_rule, np.ndarray) and self.rank_rule.shape[0] != k:
             raise LingaussError(
                 f"rank_rule has shape {self.rank_rule.shape}, must have k == {k} along axis 0.")
-        r = min(k, m) if self.rank is None else self.rank
-        check_int(r, "rank", low=1, high=min(k, m), high_rule="min(k, width)")
-        return m, r
 
     def replace(self, **changes) -> "Student":
         """A copy with some options changed (validated again).

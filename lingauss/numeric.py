@@ -1,13 +1,12 @@
-"""Fast numeric forms: expected divergences, the spectral route, vectorised sweeps.
+"""Fast numeric forms: the per-mode terms, the design in spectral form, the spectral route.
 
 With the ``pca`` basis the divergence is a sum over the eigen-modes of ``XXᵀ`` of per-mode
 terms derived by :mod:`lingauss.symbolic` (derivations/spectral.md). This module evaluates
 them through the code generated from those derivations (``lingauss/_generated.py``), so it
 never imports sympy:
 
-* :func:`expected_divergence` — the divergence averaged over the label noise: closed form for
-  a fixed output projector, Monte Carlo over label draws (through the exact engine
-  :func:`lingauss.divergence`) otherwise;
+* :func:`mode_terms`, :func:`coefficients` — the generated per-mode pieces, used by
+  :func:`lingauss.expected_divergence` (``lingauss/expectation.py``);
 * :func:`spectral_route` — the same per-mode forms conditional on a sample (the tests hold
   it equal to the exact engine with the ``pca`` basis);
 * the design in spectral form (:class:`Spectral`) and the per-mode coefficients shared with
@@ -21,13 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _generated
-from ._checks import (check_design, check_draws, check_objects, check_space_direction,
-                      problem_sizes)
 from ._problem import complete, eigen, is_pca
-from ._progress import progress
-from ._resources import check_memory, engine_bytes
-from ._validation import LingaussError, check_finite
-from .divergence import TERMS, Decomposition, divergence, kernel_set_up
+from ._validation import LingaussError
+from .divergence import Decomposition, kernel_set_up
 from .model import Sample, SpectralDesign, Student, Teacher
 
 
@@ -170,24 +165,6 @@ def as_sample(design: SpectralDesign, rng) -> Sample:
     return Sample(X, Y, W_star=design.signal, noise=design.noise)
 
 
-def closed_form_obstacle(student: Student, direction: str = "forward",
-                         subject: str = "the expected divergence") -> tuple | None:
-    """``(reason, remedy)`` when an expectation over the label noise has no closed form for
-    this student, else None. Callers add the remedies of their own (Monte Carlo)."""
-    if isinstance(student.rank_rule, str) and student.rank_rule == "optimal":
-        return (f"rank_rule == 'optimal' depends on the labels, so {subject} has no closed "
-                f"form", "use rank_rule='oracle' or a fixed (k, r) matrix")
-    if not is_pca(student):
-        shown = "a matrix" if isinstance(student.basis, np.ndarray) else repr(student.basis)
-        return (f"basis == {shown} does not diagonalise the kernels, so {subject} has no "
-                f"closed form", "use basis='pca'")
-    if student.complement_variance == "optimal" and direction != "forward":
-        return (f"complement_variance == 'optimal' minimises the {direction} divergence of "
-                f"each sample, which depends on the labels, so {subject} has no closed form",
-                "use direction='forward' or a fixed complement_variance")
-    return None
-
-
 def teacher_weight(space, beta_T, lambda_T, s, nu):
     """Whitening weight of ``z_i`` in the teacher mean: the rank floor's ``w_i``.
 
@@ -223,60 +200,6 @@ def expected_floor(spec: Spectral, weight, widths, ranks, s) -> np.ndarray:
     lam = np.maximum(lam, 0.0)
     low = np.concatenate([np.zeros(lam.shape[:-1] + (1,)), np.cumsum(lam, axis=-1)], axis=-1)
     return 0.5 * low[..., spec.k - ranks]
-
-
-# --------------------------------------------------------------------------------------------
-# Single configurations
-# --------------------------------------------------------------------------------------------
-
-def expected_tau2(rule, *, ridge, beta_T, lambda_T, s, k: int, m, r, space: str, nu):
-    """``τ²`` of a closed-form expectation; broadcasts (the mode axis of ``s`` is last, and
-    ``m``, ``r`` and the hyper-parameters carry a trailing axis of length 1).
-
-    ``rule`` is the student's ``complement_variance``: ``"prior"`` (``1/λ_S``) and numbers as
-    given; ``"optimal"`` the forward minimiser, which depends on the inputs only
-    (:func:`closed_form_obstacle` refuses the other directions): in parameter space
-    ``dim 𝒞 / tr(teacher precision on 𝒞)``; in prediction space the root of
-    ``Σ_c s_c (1/t_c − 1/(ν² + τ² s_c)) = 0`` over the complement coordinates ``c``
-    (``t_c = s_c/a_c + ν²``), found by bisection between the smallest and largest ``1/a_c``
-    (each coordinate's own optimum, so the root lies between them). Returns the trailing
-    axis of length 1.
-    """
-    if not isinstance(rule, str):
-        return np.asarray(rule, dtype=float)[..., None] if np.ndim(rule) == 0 else rule
-    if rule == "prior":
-        return 1.0 / np.asarray(ridge, dtype=float)[..., None] if np.ndim(ridge) == 0 \
-            else 1.0 / ridge
-    s = np.asarray(s, dtype=float)
-    d = s.shape[-1]
-    a = beta_T * s + lambda_T
-    kept = np.arange(d) < m
-    ridge = np.asarray(ridge, dtype=float)
-    if space == "parameter":
-        N = r * (d - m) + (k - r) * d
-        T = np.sum(np.where(kept, (k - r) * a, k * a), axis=-1, keepdims=True)
-        return np.where(N == 0, 1.0 / ridge, N / np.where(T > 0, T, 1.0))
-    mult = np.where(kept, k - r, k) * (s > 0)                       # complement rows per mode
-    t = s / a + nu ** 2
-
-    def slope(x):
-        return np.sum(mult * s * (1.0 / t - 1.0 / (nu ** 2 + x * s)), axis=-1, keepdims=True)
-
-    inv = np.broadcast_to(1.0 / a, np.broadcast_shapes(np.shape(a), np.shape(mult)))
-    active = np.broadcast_to(mult > 0, inv.shape)
-    lo = np.min(np.where(active, inv, np.inf), -1, keepdims=True)
-    hi = np.max(np.where(active, inv, 0.0), -1, keepdims=True)
-    shape = np.broadcast_shapes(lo.shape, slope(1.0).shape)
-    lo, hi = np.broadcast_to(lo, shape).copy(), np.broadcast_to(hi, shape).copy()
-    empty = ~np.isfinite(lo)
-    lo[empty], hi[empty] = 1.0, 1.0
-    for _ in range(200):                                            # bisection on log τ²
-        mid = np.sqrt(lo * hi)
-        up = slope(mid) > 0
-        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
-        if np.all(hi <= lo * (1 + 4 * np.finfo(float).eps)):
-            break
-    return np.where(empty, 1.0 / ridge, np.sqrt(lo * hi))
 
 
 @dataclass(frozen=True)
@@ -362,120 +285,3 @@ def spectral_route(teacher: Teacher, student: Student, sample: Sample, *,
     return Decomposition.from_terms(**terms, rank_floor=floor, convexity_slack=slack)
 
 
-def expected_divergence(teacher: Teacher, student: Student, design, *,
-                        space: str = "parameter", direction: str = "forward",
-                        monte_carlo: int | None = None, seed: int | None = None
-                        ) -> Decomposition:
-    """The distillation divergence averaged over the label noise, ``E_Y K_n``.
-
-    Closed form (derivations/spectral.md) when the student's output projector is fixed
-    (``rank_rule="oracle"`` or a matrix) and its basis is ``"pca"``: a sum over eigen-modes of
-    the per-mode terms derived by :mod:`lingauss.symbolic`. With ``monte_carlo=N`` the exact
-    divergence (:func:`lingauss.divergence`) is averaged over ``N`` label draws
-    ``Y = W⋆X + νE`` instead, for any student, with standard errors.
-
-    Parameters
-    ----------
-    teacher : Teacher
-    student : Student
-    design : Sample or SpectralDesign
-        Fixed inputs with ``W_star`` and ``noise``, or a spectrum (see
-        :class:`lingauss.SpectralDesign`; Monte Carlo uses ``X = diag(√s_i)`` and
-        ``W⋆ = Θ``, so a user basis is read in eigen coordinates).
-    space : {"parameter", "prediction"}
-    direction : {"forward", "reverse", "symmetric"}
-    monte_carlo : int, optional
-        Number of label draws (>= 2); required for the ``"optimal"`` rank rule and for
-        bases other than ``"pca"``.
-    seed : int, optional
-        Seed of the label draws (Monte Carlo only).
-
-    Returns
-    -------
-    Decomposition
-        ``rank_floor`` of a closed form is the Eckart–Young floor of ``E[ŴŴᵀ]`` (an upper
-        bound of the expected floor, by concavity); with Monte Carlo, the mean floor and
-        ``stderr`` (the standard error of every term).
-
-    Examples
-    --------
-    >>> from lingauss import Teacher, Student, SpectralDesign, expected_divergence
-    >>> design = SpectralDesign.power_law(d=16, k=4, n=32, noise=0.5)
-    >>> student = Student(2.0, 1.0, width=8, rank=2, rank_rule="oracle")
-    >>> dec = expected_divergence(Teacher(2.0, 1.0), student, design)
-    >>> bool(dec.total > 0) and bool(abs(dec.total - dec.bias - dec.variance
-    ...                                   - dec.rank_bottleneck) < 1e-12)
-    True
-    >>> expected_divergence(Teacher(2.0, 1.0), Student(2.0, 1.0), design)
-    Traceback (most recent call last):
-    ...
-    lingauss.LingaussError: rank_rule == 'optimal' depends on the labels, so the expected divergence has no closed form: pass monte_carlo=N to average the exact divergence over N label draws, or use rank_rule='oracle' or a fixed (k, r) matrix.
-    """
-    check_objects(teacher, student)
-    check_space_direction(space, direction)
-    monte_carlo, seed = check_draws(monte_carlo, seed)
-    if monte_carlo is not None:
-        check_design(design, truth=True, noise=True, space=space, what="a Monte Carlo "
-                     "expectation over the label noise")
-        if isinstance(design, SpectralDesign) and design.signal.ndim == 1:
-            raise LingaussError(
-                "design.signal has shape (d,) (energies only): Monte Carlo draws labels and "
-                "needs the vectors θ_i, a (k, d) signal.")
-        student.resolve(design.d, design.k)
-        return _monte_carlo(teacher, student, design, space, direction, monte_carlo, seed)
-    obstacle = closed_form_obstacle(student, direction)
-    if obstacle:
-        reason, remedy = obstacle
-        mc = (" to average the exact divergence over N label draws"
-              if reason.startswith("rank_rule") else "")
-        raise LingaussError(f"{reason}: pass monte_carlo=N{mc}, or {remedy}.")
-    check_design(design, truth=True, noise=True, space=space,
-                 what="an expectation over the label noise")
-    m, r = student.resolve(design.d, design.k)
-    with np.errstate(all="ignore"):
-        spec = spectral(design)
-        inside, outside = spec.split(student, [r])
-        nu = spec.noise
-        tau2 = float(np.squeeze(expected_tau2(
-            student.complement_variance, ridge=student.ridge, beta_T=teacher.beta,
-            lambda_T=teacher.ridge, s=spec.s, k=spec.k, m=m, r=r, space=space, nu=nu)))
-        inputs = ModeInputs("expected", spec.s, inside[0], outside[0], spec.k, m, r, tau2, nu)
-        terms = sum_modes(teacher, student, inputs, space, direction)
-        weight = teacher_weight(space, teacher.beta, teacher.ridge, spec.s, nu)
-        floor = float(expected_floor(spec, weight, [m], [r], spec.s)[0, 0])
-    slack = terms.pop("convexity_slack", None)
-    dec = Decomposition.from_terms(**terms, rank_floor=floor, convexity_slack=slack)
-    check_finite(dec.as_dict(), "the expected divergence",
-                 problem_sizes(teacher, student, design))
-    return dec
-
-
-def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Decomposition:
-    """Mean and standard error of the exact divergence over ``draws`` label draws.
-
-    Every draw shares the inputs (and so their decomposition, cached by the set-up); a
-    progress bar shows on a terminal, and Ctrl-C stops the loop (KeyboardInterrupt).
-    """
-    rng = np.random.default_rng(seed)
-    check_memory(engine_bytes(design.d, getattr(design, "n", None) or design.d, design.k),
-                 "a Monte Carlo draw of the exact divergence",
-                 {"d": design.d, "k": design.k})
-    if isinstance(design, SpectralDesign):
-        X = np.diag(np.sqrt(design.eigenvalues))                     # (d, d) eigen coords
-        W_star = design.signal
-    else:
-        X, W_star = design.X, design.W_star
-    X = np.array(X)
-    X.setflags(write=False)                                          # one cached eigen
-    mean = W_star @ X                                                # (k, n)
-    rows = []
-    for _ in progress(range(draws), desc="Monte Carlo draws"):
-        Y = mean + design.noise * rng.standard_normal(mean.shape)
-        smp = Sample(X, Y, W_star=W_star, noise=design.noise)
-        rows.append(divergence(teacher, student, smp, space=space, direction=direction)
-                    .as_dict())
-    names = [name for name in TERMS if name in rows[0]]
-    values = {name: np.array([row[name] for row in rows]) for name in names}
-    mean_ = {name: float(np.mean(x)) for name, x in values.items()}
-    stderr = {name: float(np.std(x, ddof=1) / np.sqrt(draws)) for name, x in values.items()}
-    return Decomposition(**mean_, stderr=stderr)

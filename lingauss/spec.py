@@ -216,7 +216,8 @@ def default_spec() -> Spec:
     """The embedded default problem, read from ``lingauss/default.toml`` by the same loader.
 
     A synthetic power-law sample (d = 32, k = 8, n = 64, noise 0.5, signal exponent 1.5),
-    teacher and student with ``β = 4``, ``λ = 1``, student width 16 and full rank.
+    a teacher with ``β = 4``, ``λ = 1``, a student with ``β = 4``, ``λ = 2`` (a stronger ridge),
+    width 16 and full rank.
 
     >>> spec = default_spec()
     >>> (spec.sample.d, spec.sample.k, spec.sample.n, spec.student.width, spec.student.rank)

@@ -19,8 +19,9 @@ from ._resources import check_memory
 from ._validation import LingaussError, check_finite
 from .divergence import TERMS, Decomposition
 from .model import SpectralDesign, Student, Teacher
-from .numeric import (closed_form_obstacle, coefficients, expected_floor, expected_tau2,
-                      is_zero, mode_terms, spectral, teacher_weight)
+from .expectation import closed_form_obstacle, expected_tau2
+from .numeric import (coefficients, expected_floor, is_zero, mode_terms, spectral,
+                      teacher_weight)
 
 #: Hyper-parameters a sweep can vary, with the object and attribute they replace.
 SWEEPABLE = {
@@ -119,6 +120,7 @@ def sweep(teacher: Teacher, student: Student, design, *, space: str = "parameter
     if obstacle:
         raise LingaussError(f"{obstacle[0]}: {obstacle[1]}.")
     check_design(design, truth=True, noise=True, space=space, what="a sweep")
+    student.check_matrices(design.d, design.k)
     grids = {name: _check_grid(name, values, design) for name, values in grids.items()}
     if "n" in grids and (not isinstance(design, SpectralDesign) or design.n is None):
         raise LingaussError("an n grid needs a SpectralDesign with n (eigenvalues n·σ_i), "

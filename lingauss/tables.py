@@ -56,8 +56,8 @@ def _json_value(value):
 def render(header, rows, fmt: str, *, math_columns=()) -> str:
     """A table as plain text, Markdown, LaTeX (booktabs), CSV or JSON.
 
-    Cells may be numbers (formatted to 6 significant digits in text formats, kept as numbers
-    in JSON), booleans, None or text; ``math_columns`` hold LaTeX math.
+    Cells may be numbers (6 significant digits in text, Markdown and LaTeX; full precision
+    in CSV; numbers in JSON), booleans, None or text; ``math_columns`` hold LaTeX math.
 
     >>> print(render(("term", "value"), [("bias", 0.5)], "md"))
     | term | value |
@@ -78,7 +78,9 @@ def render(header, rows, fmt: str, *, math_columns=()) -> str:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows([[_cell(v) for v in row] for row in rows])
+        writer.writerows([[repr(float(v)) if isinstance(v, (float, np.floating))
+                           and not isinstance(v, bool) else _cell(v) for v in row]
+                          for row in rows])            # data: full precision
         return buf.getvalue()
     if fmt == "text":
         cells = [[_cell(v) for v in row] for row in rows]

@@ -348,7 +348,7 @@ def test_bounds_cli_json_table_and_plot(tmp_path, capsys):
 def test_bounds_cli_reports_a_violation_loudly(tmp_path, capsys, monkeypatch):
     import dataclasses
 
-    from lingauss.bounds import table as B
+    from lingauss.bounds import report as B
     from lingauss.cli import main
 
     real = B.bounds_table

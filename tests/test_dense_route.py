@@ -22,7 +22,7 @@ import pytest
 
 import lingauss
 
-from lingauss._dense import TERMS, build, reference
+from lingauss._dense import REFERENCE_TERMS as TERMS, build, reference
 
 RTOL = 1e-9
 ATOL = 1e-12

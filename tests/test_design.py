@@ -12,6 +12,7 @@ import pytest
 import lingauss
 from lingauss import LingaussError, divergence
 from lingauss import design as D
+from lingauss import tuning as Tn
 from lingauss import tables as T
 from lingauss.cli import PLOT_KINDS, main
 from lingauss.divergence import TERMS, kernel_set_up
@@ -103,7 +104,7 @@ def test_stationary_tau2_is_the_engines_optimal_tau2(direction):
     for)."""
     spec = SMALL.replace(direction=direction)
     student = spec.student.replace(rank=2)
-    got = D.stationary_tau2(spec, student)
+    got = Tn.stationary_tau2(spec, student)
     _, want = kernel_set_up(spec.teacher, student.replace(complement_variance="optimal"),
                             spec.sample, direction=direction)
     assert got == pytest.approx(want, rel=1e-12)
@@ -113,27 +114,27 @@ def test_stationary_tau2_is_the_engines_optimal_tau2(direction):
 def test_stationary_tau2_minimises_the_divergence(direction):
     spec = SMALL.replace(direction=direction)
     student = spec.student.replace(rank=2)
-    t = D.stationary_tau2(spec, student)
+    t = Tn.stationary_tau2(spec, student)
     K = [divergence(spec.teacher, student.replace(complement_variance=t * f), spec.sample,
                     direction=direction).total for f in (0.97, 1.0, 1.03)]
     assert K[1] < K[0] and K[1] < K[2]
 
 
 def test_best_hyperparameters_beats_a_grid():
-    opt = D.best_hyperparameters(SMALL, rank=2, width=6, optimize_over=("ridge", "tau2"))
+    opt = Tn.best_hyperparameters(SMALL, rank=2, width=6, optimize_over=("ridge", "tau2"))
     assert opt.divergence.total <= opt.start.total
     assert opt.method == {"ridge": "bounded L-BFGS-B", "tau2": "closed form (stationary point)"}
     grid = []
     for lam in np.geomspace(0.05, 20, 25):
         st = SMALL.student.replace(rank=2, width=6, ridge=lam)
-        st = st.replace(complement_variance=D.stationary_tau2(SMALL, st))
+        st = st.replace(complement_variance=Tn.stationary_tau2(SMALL, st))
         grid.append(divergence(SMALL.teacher, st, SMALL.sample).total)
     assert opt.divergence.total <= min(grid) * (1 + 1e-6)
 
 
 def test_best_hyperparameters_errors():
     with pytest.raises(LingaussError) as info:
-        D.best_hyperparameters(SMALL, optimize_over=("temperature",))
+        Tn.best_hyperparameters(SMALL, optimize_over=("temperature",))
     assert str(info.value) == ("Unknown value for optimize_over: 'temperature'. Possible "
                                "values: ('beta', 'ridge', 'alpha', 'tau2').")
 
@@ -278,9 +279,9 @@ def test_readme_shows_the_demo_picture_and_an_up_to_date_closed_form_table():
 
 
 def test_tune_is_best_hyperparameters_at_every_rank():
-    rows = D.tune(SMALL, rank=[1, 3], optimize_over=("ridge",))
+    rows = Tn.tune(SMALL, rank=[1, 3], optimize_over=("ridge",))
     assert [(r, m) for r, m, _ in rows] == [(1, 6), (3, 6)]
     for r, m, opt in rows:
-        single = D.best_hyperparameters(SMALL, rank=r, width=m, optimize_over=("ridge",))
+        single = Tn.best_hyperparameters(SMALL, rank=r, width=m, optimize_over=("ridge",))
         assert opt.values == single.values
         assert opt.divergence.total <= opt.start.total

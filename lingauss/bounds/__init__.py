@@ -24,8 +24,9 @@ Modules:
 * :mod:`lingauss.bounds.inequalities` — the bounds as functions of ``K`` and their constants
   (:func:`dv_bound`, :func:`exact_cgf_bound`, :func:`central_lower_bound` with
   :func:`largest_eta`, :func:`sharpness_bound` with :func:`tightness_radius`);
-* :mod:`lingauss.bounds.table` — every bound beside the truth (:func:`bounds_table`,
-  :func:`bounds_over_ranks`).
+* :mod:`lingauss.bounds.table` — every bound beside the truth (:func:`bounds_table`);
+* :mod:`lingauss.bounds.report` — over every rank, width and soft-label mode
+  (:func:`bounds_over_ranks`) and the tables ``lingauss bounds`` prints.
 
 ``K`` is ``E_S K_n(S)`` with ``K_n(S)`` the divergence asked for (parameter space, forward
 ``KL(P_S(·|S) ‖ P_T(·|S))`` by default; :func:`lingauss.expected_divergence` or an average
@@ -36,8 +37,9 @@ from .cgf import LAWS, GapCGF, gap_cgf
 from .gaps import Gaps, exact_gaps, simulate_gaps
 from .inequalities import (DVBound, central_lower_bound, dv_bound, exact_cgf_bound,
                            largest_eta, sharpness_bound, tightness_radius)
+from .report import bounds_over_ranks
 from .table import (ON_VIOLATION, VIOLATION_RTOL, Z_MAX, BoundRow, BoundsTable,
-                    BoundViolationWarning, bounds_over_ranks, bounds_table)
+                    BoundViolationWarning, bounds_table)
 
 __all__ = ["Gaps", "exact_gaps", "simulate_gaps", "GapCGF", "gap_cgf", "LAWS", "DVBound",
            "dv_bound", "exact_cgf_bound", "largest_eta", "central_lower_bound",

@@ -14,7 +14,7 @@ import warnings
 from .._validation import LingaussError, check_int, check_option
 from ..divergence import TERMS, Decomposition, divergence
 from ..model import DIRECTIONS, SOFT_LABELS, SPACES
-from ..numeric import expected_divergence
+from ..expectation import expected_divergence
 from ..spec import Spec, default_spec, default_spec_text, load_spec
 from ..tables import render
 from .parser import PROG
@@ -183,7 +183,8 @@ def check_formula_command(args, ctx) -> int:
 # --------------------------------------------------------------------------------------------
 
 def design_command(args, ctx) -> None:
-    from ..design import HYPERPARAMETERS, best_hyperparameters, recommend, tune
+    from ..design import recommend
+    from ..tuning import HYPERPARAMETERS, best_hyperparameters, tune
 
     fmt = output_format(args)
     spec = spec_of(args)
@@ -241,7 +242,7 @@ def design_command(args, ctx) -> None:
 
 def bounds_command(args, ctx) -> int:
     from .. import plots
-    from ..bounds.table import LONG_HEADER, bounds_over_ranks, long_rows, wide_rows
+    from ..bounds.report import LONG_HEADER, bounds_over_ranks, long_rows, wide_rows
 
     if args.table is not None:
         warnings.warn("lingauss bounds --table is renamed --format; --table will be removed "

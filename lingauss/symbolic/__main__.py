@@ -1,0 +1,7 @@
+"""``python -m lingauss.symbolic [DOC.md ...]``: regenerate the generated code and documents."""
+
+import sys
+
+from .codegen import main
+
+main(sys.argv[1:])

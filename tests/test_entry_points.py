@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import lingauss
-from lingauss import LingaussError, Sample, SpectralDesign, Student, Teacher, divergence, sweep
+from lingauss import LingaussError, Sample, Student, Teacher, divergence, sweep
 from lingauss.divergence import kernel_set_up
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -64,8 +64,13 @@ def eigen(X: np.ndarray) -> Eigen:
     if hit is not None and hit[0]() is X:
         return hit[1]
     d, n = X.shape
-    core = sla.qr(X.T, mode="r", check_finite=False)[0][:d].T if n > d else X  # (d, ≤d)
+    # scale by a power of two (exact) so that LAPACK never meets an overflow on the way
+    top = float(np.max(np.abs(X))) if X.size else 0.0
+    e = int(np.frexp(top)[1]) if top > 0 else 0
+    Xs = np.ldexp(X, -e)
+    core = sla.qr(Xs.T, mode="r", check_finite=False)[0][:d].T if n > d else Xs  # (d, ≤d)
     U, sv, _ = sla.svd(core, full_matrices=False, check_finite=False)          # U (d, q)
+    sv = np.ldexp(sv, e)
     rho = numerical_rank(sv, X.shape)
     if U.shape[1] < d:                                            # complete to a basis of R^d
         U = complete(U)

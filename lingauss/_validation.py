@@ -243,10 +243,16 @@ def check_finite(values: dict, what: str, inputs: dict) -> dict:
     name, v = next(iter(bad.items()))
     arr = np.asarray(v, dtype=float)
     shown = float(arr) if arr.ndim == 0 else float(arr[~np.isfinite(arr)].flat[0])
+    raise overflow_error(what, inputs, f"{name} == {shown}")
+
+
+def overflow_error(what: str, inputs: dict, detail: str) -> LingaussError:
+    """The error of a computation that left double precision on the way (see
+    :func:`check_finite`): it names the inputs of extreme size and the representable range."""
     sizes = {n: magnitude(x) for n, x in inputs.items() if x is not None}
     extreme = {n: m for n, m in sizes.items() if m > 1e100 or 0 < m < 1e-100}
     listed = extreme or sizes
     culprits = ", ".join(f"{n} is of size {m:.3g}" for n, m in listed.items())
-    raise LingaussError(
-        f"{what} overflows double precision ({name} == {shown}): {culprits}; every "
+    return LingaussError(
+        f"{what} overflows double precision ({detail}): {culprits}; every "
         f"intermediate must stay below {FLOAT_MAX:.4g} in magnitude: rescale the inputs.")

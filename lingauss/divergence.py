@@ -23,7 +23,7 @@ from ._linalg import chain_rule_kl, chol, minimise_tau2, mixture_slack, solve_l,
 from ._problem import (Setup, complement_variance, complete, numerical_rank, setup,
                        tau2_closed_form)
 from ._threads import blas_threads
-from ._validation import check_finite
+from ._validation import check_finite, overflow_error
 from .model import Sample, Student, Teacher
 
 TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
@@ -369,11 +369,14 @@ def divergence(teacher: Teacher, student: Student, sample: Sample, *,
     0.0
     """
     check_problem(teacher, student, sample, space=space, direction=direction)
-    with blas_threads(sample.d):
-        with np.errstate(all="ignore"):
+    sizes = problem_sizes(teacher, student, sample)
+    with blas_threads(sample.d), np.errstate(all="ignore"):
+        try:
             st = setup(teacher, student, sample)
             groups, floor = _kernels(teacher, student, st, space, sample.noise)
             tau2 = _tau2(student, st, groups, space, direction)
             dec = _decompose(groups, floor, direction, tau2)
-    check_finite(dec.as_dict(), "the divergence", problem_sizes(teacher, student, sample))
+        except np.linalg.LinAlgError as exc:     # LAPACK met non-finite intermediates
+            raise overflow_error("the divergence", sizes, f"LAPACK: {exc}") from None
+    check_finite(dec.as_dict(), "the divergence", sizes)
     return dec

@@ -7,6 +7,8 @@ Monte Carlo over label draws through the exact engine otherwise, with standard e
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ._checks import (check_design, check_draws, check_objects, check_space_direction,
@@ -14,7 +16,7 @@ from ._checks import (check_design, check_draws, check_objects, check_space_dire
 from ._problem import is_pca
 from ._progress import progress
 from ._resources import check_memory, engine_bytes
-from ._validation import LingaussError, check_finite
+from ._validation import LingaussError, check_finite, overflow_error
 from .divergence import TERMS, Decomposition, divergence
 from .model import Sample, SpectralDesign, Student, Teacher
 from .numeric import ModeInputs, expected_floor, spectral, sum_modes, teacher_weight
@@ -162,7 +164,8 @@ def expected_divergence(teacher: Teacher, student: Student, design, *,
     check_design(design, truth=True, noise=True, space=space,
                  what="an expectation over the label noise")
     m, r = student.resolve(design.d, design.k)
-    with np.errstate(all="ignore"):
+    sizes = problem_sizes(teacher, student, design)
+    with np.errstate(all="ignore"), _lapack_guard("the expected divergence", sizes):
         spec = spectral(design)
         inside, outside = spec.split(student, [r])
         nu = spec.noise
@@ -175,9 +178,17 @@ def expected_divergence(teacher: Teacher, student: Student, design, *,
         floor = float(expected_floor(spec, weight, [m], [r], spec.s)[0, 0])
     slack = terms.pop("convexity_slack", None)
     dec = Decomposition.from_terms(**terms, rank_floor=floor, convexity_slack=slack)
-    check_finite(dec.as_dict(), "the expected divergence",
-                 problem_sizes(teacher, student, design))
+    check_finite(dec.as_dict(), "the expected divergence", sizes)
     return dec
+
+
+@contextlib.contextmanager
+def _lapack_guard(what: str, sizes: dict):
+    """LAPACK failing on non-finite intermediates becomes one clear overflow error."""
+    try:
+        yield
+    except np.linalg.LinAlgError as exc:
+        raise overflow_error(what, sizes, f"LAPACK: {exc}") from None
 
 
 def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Decomposition:

@@ -16,7 +16,7 @@ import numpy as np
 from ._checks import check_design, check_grid, check_objects, check_space_direction, \
     problem_sizes
 from ._resources import check_memory
-from ._validation import LingaussError, check_finite
+from ._validation import LingaussError, check_finite, overflow_error
 from .divergence import TERMS, Decomposition
 from .model import SpectralDesign, Student, Teacher
 from .expectation import closed_form_obstacle, expected_tau2
@@ -152,7 +152,11 @@ def sweep(teacher: Teacher, student: Student, design, *, space: str = "parameter
             raise LingaussError(f"rank == {ranks[i]} with width == {widths[j]}, must be <= "
                                 f"min(k, width) == {min(k, widths[j])}.")
         with np.errstate(all="ignore"):
-            out = _sweep(teacher, student, spec, space, direction, grids, widths, ranks)
+            try:
+                out = _sweep(teacher, student, spec, space, direction, grids, widths, ranks)
+            except np.linalg.LinAlgError as exc:
+                raise overflow_error("the sweep", problem_sizes(teacher, student, design),
+                                     f"LAPACK: {exc}") from None
     check_finite(out.terms, "the sweep", problem_sizes(teacher, student, design))
     return out
 

@@ -3,7 +3,7 @@
 The teacher can hand the student its mean predictions ``Ŷ = M_T X`` ("mean"), the
 predictions of one weight draw ``Ŷ = W_T X``, ``W_T ~ P_T`` ("sampled"), or those plus fresh
 noise ``ν_T E'`` ("sampled+noise").  The student kernel marginalises the draw of ``Ŷ``
-(MODEL.md §3), so a draw leaves the mean unchanged and widens the student's covariance: it
+(docs/model.md §3), so a draw leaves the mean unchanged and widens the student's covariance: it
 adds **variance** and nothing else.  The paper bounds a KL against the label mixture by
 convexity; for sampled labels lingauss reports that bound,
 ``E_Ŷ KL(P_S(·|Ŷ) ‖ P_T) = K + I(Ŷ; W_S)``, and its slack: in the forward direction the mutual

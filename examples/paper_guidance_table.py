@@ -11,7 +11,7 @@ Rows:
 
 * smaller rank → larger rank bottleneck (the bottleneck is non-increasing in r);
 * narrower width → larger rank bottleneck (non-increasing in m; the input width is an option
-  of this model, MODEL.md §3, so the row is marked as ours);
+  of this model, docs/model.md §3, so the row is marked as ours);
 * larger student ridge than the teacher's → bias (increasing in λ_S >= λ_T; 0 at λ_S = λ_T
   only with hard labels, α = 1 — with α = 0 the shrinkage compounds);
 * temperature mismatch → variance (0 at β_S = β_T, > 0 on both sides);
@@ -19,7 +19,7 @@ Rows:
   bottleneck unchanged;
 * a heuristic that is *not* the paper's, to show a ✗: "more hard-label weight α always
   lowers the bias" — false when λ_S < λ_T (the bias then vanishes at α = λ_S/λ_T);
-* the model's sanity check (MODEL.md §4): the student that is the teacher has K = 0.
+* the model's sanity check (docs/model.md §4): the student that is the teacher has K = 0.
 
 What to look for: the Markdown table (``lingauss.tables.render``) and its ✓/✗ column.
 
@@ -119,7 +119,7 @@ def rows(design, teacher, student):
     same = lingauss.Student(beta=teacher.beta, ridge=teacher.ridge, alpha=1.0,
                             rank_rule="oracle")
     K0 = lingauss.expected_divergence(teacher, same.replace(rank=k), design).total
-    out.append(("student = teacher (α = 1, equal β, λ, full size) → K = 0", "MODEL.md §4",
+    out.append(("student = teacher (α = 1, equal β, λ, full size) → K = 0", "docs/model.md §4",
                 f"K = {g(K0)}", abs(K0) <= 1e-12))
     return out, by_rank
 

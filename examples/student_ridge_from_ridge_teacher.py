@@ -2,7 +2,7 @@
 
 The teacher is the Gibbs posterior of ridge regression with ridge λ_T; the student learns from
 the teacher's mean soft labels (plus a weight α of hard labels) with its own ridge λ_S.  Per
-eigen-mode of XXᵀ (MODEL.md §5, derived by ``lingauss derive``) the two costs on the trained
+eigen-mode of XXᵀ (docs/model.md §5, derived by ``lingauss derive``) the two costs on the trained
 coordinates are
 
 * bias ∝ (α β_S λ_T − β_T λ_S)²: the student shrinks labels the teacher already shrank

@@ -1,4 +1,4 @@
-"""A deliberately naive, dense reference for the distillation divergence (MODEL.md §2–4).
+"""A deliberately naive, dense reference for the distillation divergence (docs/model.md §2–4).
 
 This module is an *independent* verification route: it does not import anything from
 ``lingauss`` except reading the public spec objects (``Teacher``, ``Student``, ``Sample``)

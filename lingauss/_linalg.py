@@ -2,7 +2,7 @@
 
 * :func:`vfun` — a stable ``v(x) = x − 1 − log x`` (the covariance part of every Gaussian KL);
 * :func:`chain_rule_kl` — the KL between two row-wise Gaussian kernels split by the chain
-  rule into the four non-negative pieces of MODEL.md §4 (derivations/decomposition.md);
+  rule into the four non-negative pieces of docs/model.md §4 (derivations/decomposition.md);
 * :func:`mixture_slack` — the convexity slack of a Gaussian mixture over its mean;
 * :func:`chol`, :func:`solve_l` — the safe Cholesky factor and triangular solves every
   factorization goes through.

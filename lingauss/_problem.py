@@ -1,4 +1,4 @@
-"""The problem set-up shared by every route (MODEL.md §1–3; docs/model.md).
+"""The problem set-up shared by every route (docs/model.md §1–3; docs/model.md).
 
 What the exact engine, the spectral route, expectations, sweeps, bounds, design and check
 need about one problem is computed here, once, and in one way:
@@ -149,7 +149,7 @@ def needs_truth(student: Student, W_star) -> None:
 def output_basis(student: Student, r: int, *, whiten=None, W_star=None) -> np.ndarray:
     """``O = [U_r, U_⊥]`` (k, k): the output basis whose first ``r`` columns span ``range Q``.
 
-    Rank rules (MODEL.md §3): a user ``(k, r)`` matrix; ``"optimal"``, the top-``r`` left
+    Rank rules (docs/model.md §3): a user ``(k, r)`` matrix; ``"optimal"``, the top-``r`` left
     singular vectors of the student's whitened mean ``M̂_S A_S^{1/2}`` (``whiten``);
     ``"oracle"``, those of ``W⋆``.
     """
@@ -169,7 +169,7 @@ def output_basis(student: Student, r: int, *, whiten=None, W_star=None) -> np.nd
 
 def teacher_moments(teacher: Teacher, s: np.ndarray, z: np.ndarray):
     """``(a, M_T)``: precision ``a_i = β_T s_i + λ_T`` (d,) and mean ``β_T z_i / a_i`` (k, d)
-    of the teacher in eigen coordinates (MODEL.md §2)."""
+    of the teacher in eigen coordinates (docs/model.md §2)."""
     a = teacher.beta * s + teacher.ridge
     return a, teacher.beta * z / a
 
@@ -189,7 +189,7 @@ def soft_label_spread(student: Student, teacher: Teacher, s: np.ndarray) -> np.n
 
 @dataclass(frozen=True)
 class StudentMoments:
-    """The student's trained coordinates in its width basis (MODEL.md §3).
+    """The student's trained coordinates in its width basis (docs/model.md §3).
 
     ``C`` (k, m) is ``M̂_S`` in width coordinates; ``cov_cond`` its covariance given one draw
     of the soft labels, ``extra`` the covariance of its mean over the draws (both (m,) when
@@ -210,7 +210,7 @@ class StudentMoments:
 
 def student_moments(teacher: Teacher, student: Student, s: np.ndarray, z: np.ndarray,
                     Bt: np.ndarray | None, m: int) -> StudentMoments:
-    """Mean and covariances of the student's trained coordinates (MODEL.md §3).
+    """Mean and covariances of the student's trained coordinates (docs/model.md §3).
 
     Width precision ``K = β_S BᵀXXᵀB + λ_S I_m``; mean ``β_S E[Ỹ]XᵀB K⁻¹`` with
     ``E[Ỹ] Xᵀu_i = (α + (1−α) β_T s_i/a_i) z_i``; covariance ``K⁻¹`` given ``Ŷ`` plus

@@ -1,4 +1,4 @@
-"""The exact distillation divergence ``K_n`` and its decomposition (MODEL.md §2–4).
+"""The exact distillation divergence ``K_n`` and its decomposition (docs/model.md §2–4).
 
 Structure used (derivations/decomposition.md):
 
@@ -32,7 +32,7 @@ TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
 
 @dataclass(frozen=True)
 class Decomposition:
-    """``K = bias + variance + rank_bottleneck`` (MODEL.md §4), every term ``>= 0``.
+    """``K = bias + variance + rank_bottleneck`` (docs/model.md §4), every term ``>= 0``.
 
     Attributes
     ----------
@@ -336,7 +336,7 @@ def kernel_set_up(teacher: Teacher, student: Student, sample: Sample, *,
 
 def divergence(teacher: Teacher, student: Student, sample: Sample, *,
                space: str = "parameter", direction: str = "forward") -> Decomposition:
-    """The exact distillation divergence ``K_n`` and its decomposition (MODEL.md §4).
+    """The exact distillation divergence ``K_n`` and its decomposition (docs/model.md §4).
 
     ``K = KL(P^𝒯‖P'^𝒯) + E_{P^𝒯} KL(P^{𝒞|𝒯}‖P'^{𝒞|𝒯}) = (bias + variance) + rank_bottleneck``
     with ``P`` the first argument of the KL: the student for ``direction="forward"``.

@@ -1,10 +1,10 @@
-"""Validated specifications of the linear-Gaussian distillation model (MODEL.md §1–3).
+"""Validated specifications of the linear-Gaussian distillation model (docs/model.md §1–3).
 
 Three frozen dataclasses describe a problem:
 
 * :class:`Teacher` — the Gibbs posterior of ridge regression, ``W_T|S ~ MN(M_T, I_k, A_T⁻¹)``
-  with ``A_T = β_T XXᵀ + λ_T I_d`` (MODEL.md §2);
-* :class:`Student` — the options of the student kernel (MODEL.md §3);
+  with ``A_T = β_T XXᵀ + λ_T I_d`` (docs/model.md §2);
+* :class:`Student` — the options of the student kernel (docs/model.md §3);
 * :class:`Sample` — the data ``X`` (d, n), ``Y`` (k, n), optionally the truth ``W⋆`` and the
   label noise ``ν``.
 
@@ -34,7 +34,7 @@ DIRECTIONS = ("forward", "reverse", "symmetric")
 
 @dataclass(frozen=True)
 class Teacher:
-    """The teacher kernel: Gibbs posterior of ridge regression (MODEL.md §2).
+    """The teacher kernel: Gibbs posterior of ridge regression (docs/model.md §2).
 
     ``P_T(W|S) ∝ exp(−β_T/2 ‖Y − WX‖² − λ_T/2 ‖W‖²)``.
 
@@ -77,7 +77,7 @@ def _option_or_array(value, name, allowed):
 
 @dataclass(frozen=True, eq=False)
 class Student:
-    """The student kernel's options (MODEL.md §3).
+    """The student kernel's options (docs/model.md §3).
 
     Parameters
     ----------
@@ -220,7 +220,7 @@ class Student:
 
 @dataclass(frozen=True, eq=False)
 class Sample:
-    """A training sample ``S = (X, Y)`` with optional ground truth (MODEL.md §1).
+    """A training sample ``S = (X, Y)`` with optional ground truth (docs/model.md §1).
 
     ``Y = W⋆X + νE`` with ``E`` i.i.d. N(0, 1).
 
@@ -373,7 +373,7 @@ class SpectralDesign:
                 raise LingaussError(f"signal has a negative entry ({sig[i]:g} at index {i}), "
                                     f"must be >= 0 (energies ‖θ_i‖²).")
         order = np.argsort(-s, kind="stable")
-        s, sig = s[order], sig[..., order]
+        s, sig = np.ascontiguousarray(s[order]), np.ascontiguousarray(sig[..., order])
         s.setflags(write=False)
         sig.setflags(write=False)
         object.__setattr__(self, "eigenvalues", s)

@@ -194,8 +194,13 @@ def expected_floor(spec: Spectral, weight, widths, ranks, s) -> np.ndarray:
         c = np.sum(w * (np.asarray(s)[..., None, :] ** 2 * spec.energy / spec.k), axis=-1)
         c = c + noise_part
         return 0.5 * (spec.k - ranks) * c[..., None]
-    ws = w * np.asarray(s)[..., None, :] ** 2                        # (..., W, d)
-    sig = (ws[..., None, :] * spec.theta) @ spec.theta.T              # (..., W, k, k)
+    # E[ŴŴᵀ] on the first m modes = Σ_{i<m} w_i s_i² θ_iθ_iᵀ + noise: prefix sums over the
+    # modes of the per-mode k × k outer products, read at every width
+    ws = np.asarray(weight) * np.asarray(s) ** 2                      # (..., d)
+    outer = spec.theta.T[:, :, None] * spec.theta.T[:, None, :]      # (d, k, k)
+    run = np.cumsum(ws[..., :, None, None] * outer, axis=-3)         # (..., d, k, k)
+    run = np.concatenate([np.zeros(run.shape[:-3] + (1,) + run.shape[-2:]), run], axis=-3)
+    sig = np.take(run, widths, axis=-3)                              # (..., W, k, k)
     lam = np.linalg.eigvalsh(sig) + noise_part[..., None]            # (..., W, k) ascending
     lam = np.maximum(lam, 0.0)
     low = np.concatenate([np.zeros(lam.shape[:-1] + (1,)), np.cumsum(lam, axis=-1)], axis=-1)

@@ -128,9 +128,7 @@ def sweep(teacher: Teacher, student: Student, design, *, space: str = "parameter
     if "rank" in grids and isinstance(student.rank_rule, np.ndarray):
         raise LingaussError(f"a rank grid needs rank_rule='oracle': the rank_rule matrix "
                             f"fixes rank == {student.rank}.")
-    size = int(np.prod([len(v) for v in grids.values()], dtype=float)) if grids else 1
-    check_memory(8.0 * 24 * size * max(design.d, 1) + 8.0 * size * design.k ** 2,
-                 "the sweep", {"grid points": size, "d": design.d, "k": design.k})
+    _check_sweep_memory(student, design, grids)
     spec = spectral(design)
     k, d = spec.k, spec.d
     fixed_m = d if student.width is None else student.width
@@ -159,6 +157,22 @@ def sweep(teacher: Teacher, student: Student, design, *, space: str = "parameter
                                      f"LAPACK: {exc}") from None
     check_finite(out.terms, "the sweep", problem_sizes(teacher, student, design))
     return out
+
+
+def _check_sweep_memory(student, design, grids) -> None:
+    """The sweep's arrays: the per-mode coefficients over every grid axis but rank and width
+    (rank and width are read off prefix sums), with a (width, mode) mask and a (width, k)
+    product per point; a τ² that varies with rank and width ("optimal") evaluates the modes
+    at every (rank, width)."""
+    d, k = design.d, design.k
+    lengths = {name: len(np.atleast_1d(v)) for name, v in grids.items()}
+    other = float(np.prod([n for name, n in lengths.items() if name not in ("rank", "width")]))
+    R, W = float(lengths.get("rank", 1)), float(lengths.get("width", 1))
+    per = 24.0 * d + 4.0 * W * d + 4.0 * W * k + 4.0 * R * W
+    if student.complement_variance == "optimal" and "tau2" not in grids:
+        per += 12.0 * R * W * d
+    size = int(other * R * W)
+    check_memory(8.0 * other * per, "the sweep", {"grid points": size, "d": d, "k": k})
 
 
 def _sweep_default_rank(teacher, student, design, space, direction, grids, widths, k):

@@ -16,7 +16,8 @@ from scipy import optimize
 
 from ._checks import renamed
 from ._validation import LingaussError
-from .design import evaluate, grid_values
+from .design import TRIVIAL_RTOL
+from .problem import evaluate, grid_values
 from .divergence import Decomposition
 
 #: Student hyper-parameters :func:`best_hyperparameters` can optimise.
@@ -38,10 +39,16 @@ class Optimum:
     divergence: Decomposition
     start: Decomposition
     method: dict
+    #: The unconstrained optimum when it reproduces the teacher itself (``K = 0``): not a
+    #: distillation design; ``values`` then hold the best constrained one (``notes`` say how).
+    trivial: "Optimum | None" = None
+    notes: tuple = ()
 
     def as_dict(self) -> dict:
         return dict(values=self.values, divergence=self.divergence.as_dict(),
-                    start=self.start.as_dict(), method=self.method)
+                    start=self.start.as_dict(), method=self.method,
+                    trivial=None if self.trivial is None else self.trivial.as_dict(),
+                    notes=list(self.notes))
 
 
 def stationary_tau2(spec, student) -> float | None:
@@ -171,7 +178,27 @@ def best_hyperparameters(spec, *, rank: int | None = None, width: int | None = N
     if dec.total > start.total:          # never report a worse point than the start
         best, dec = base, start
     values = {n: current(n, best) for n in names}
-    return Optimum(values=values, divergence=dec, start=start, method=method)
+    found = Optimum(values=values, divergence=dec, start=start, method=method)
+    if dec.total > TRIVIAL_RTOL * max(start.total, 1e-300):
+        return found
+    # The optimum is the teacher itself (α = 1 at full size with the teacher's β and λ):
+    # flag it and give the best design that keeps the spec's hard-label weight.
+    if "alpha" in names and len(names) > 1:
+        rest = tuple(n for n in names if n != "alpha")
+        constrained = best_hyperparameters(spec, rank=rank, width=width, optimize_over=rest)
+        note = (f"the unconstrained optimum reproduces the teacher itself (K = "
+                f"{dec.total:.3g}, alpha = {values['alpha']:.6g}): not a distillation design; "
+                f"shown instead: the best over {', '.join(rest)} at the spec's alpha = "
+                f"{spec.student.alpha:g}.")
+        return Optimum(values=dict(constrained.values, alpha=spec.student.alpha),
+                       divergence=constrained.divergence, start=start,
+                       method=dict(constrained.method, alpha="fixed (see notes)"),
+                       trivial=found, notes=(note,))
+    note = (f"the optimum reproduces the teacher itself (K = {dec.total:.3g}): at this size, "
+            f"with these options, the student can be the teacher; choose a smaller size or "
+            f"alpha < 1 for a distillation design.")
+    return Optimum(values=values, divergence=dec, start=start, method=method, trivial=found,
+                   notes=(note,))
 
 
 def tune(spec, *, rank=None, width=None, optimize_over=("ridge",), ranks=None,

@@ -120,11 +120,20 @@ def test_a_wrong_formula_gets_a_counterexample_that_reproduces():
     assert result.message.startswith("not equal: at s=")
 
 
-def test_undecided_identity_agrees_numerically():
-    # equal, but no time to prove it
-    result = check_formula(VARIANCE.replace("r/2", "r*(1/2)"), term="variance", timeout=1e-6)
+def test_undecided_identity_agrees_numerically(monkeypatch):
+    # equal, but the proof does not finish (as when its time runs out)
+    import lingauss.formula as F
+    monkeypatch.setattr(F, "_prove_zero", lambda diff, seconds: False)
+    result = check_formula(VARIANCE.replace("r/2", "r*(1/2)"), term="variance")
     assert result.verdict == "agrees numerically"
     assert result.message.startswith("agrees numerically at 20 random points (not proved)")
+
+
+def test_one_time_limit_covers_evaluation_and_proof():
+    """Issue 16: check-formula ran without end; one limit now covers parse, points, proof."""
+    with pytest.raises(LingaussError, match=r"^check_formula stopped at its time limit of "
+                                            r"1e-06 s after 0 of 20 points"):
+        check_formula(VARIANCE, term="variance", timeout=1e-6)
 
 
 def test_conditional_and_other_options():

@@ -261,7 +261,7 @@ def test_output_rotation_invariance(space, rank_rule, soft, seed):
 
 
 # --------------------------------------------------------------------------------------
-# 3. Self-checks of the dense reference against MODEL.md §5 (pca, fixed Q, mean labels)
+# 3. Self-checks of the dense reference against docs/model.md §5 (pca, fixed Q, mean labels)
 # --------------------------------------------------------------------------------------
 def _expected_over_label_noise(fn, Y_clean, nu):
     """E_E fn(Y_clean + νE) for fn quadratic in Y: fn(Y₀) + ν²/2 tr(Hess), exactly."""

@@ -274,7 +274,7 @@ def test_readme_shows_the_demo_picture_and_an_up_to_date_closed_form_table():
     begin, end = "<!-- BEGIN closed-form table -->\n", "\n<!-- END closed-form table -->"
     shown = readme[readme.index(begin) + len(begin):readme.index(end)]
     fresh = T.closed_form_table(default_spec(), "md")
-    assert shown == fresh, "README table drifted: regenerate with `lingauss demo -o docs/demo`"
+    assert shown == fresh, "README table drifted: regenerate with `python docs/regenerate.py`"
     assert (root / "docs/demo/closed-form.md").read_text(encoding="utf-8").strip() == fresh
 
 

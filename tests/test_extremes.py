@@ -12,7 +12,7 @@
 (c) Nearly identical kernels — teacher ``(β, λ)``, student ``(β(1+ε), λ)`` (and
     ``(β, λ(1+ε))``), ``α = 1``, mean soft labels, full size, ``ε = 1e-7``: ``K`` is tiny
     (``~ε²``) and must still be ``>= 0`` and accurate to 1e-6 of its own size, against an
-    independent per-mode formula (MODEL.md §5) evaluated in mpmath at 50 digits on the same
+    independent per-mode formula (docs/model.md §5) evaluated in mpmath at 50 digits on the same
     sample's eigenvalues.
 """
 
@@ -241,7 +241,7 @@ def _modes(sample: Sample):
 
 
 def _reference(s, zz, k, teacher, student, nu, space, direction, *, expected):
-    """``K`` at 50 digits from the per-mode forms (MODEL.md §5; α = 1, mean soft labels,
+    """``K`` at 50 digits from the per-mode forms (docs/model.md §5; α = 1, mean soft labels,
     r = k, m = d, so no bottleneck):
 
     ``a = β_T s + λ_T``, ``b = β_S s + λ_S``, ``h = β_T/a``, ``g = β_S/b``, ``Z = ‖z_i‖²``

@@ -6,7 +6,7 @@ and the label noise from a seed, ``β`` and ``λ`` log-uniform in ``[1e-2, 1e2]`
 ``[0, 1]``, a valid width and rank, and every option (space, direction, soft labels, basis
 ``pca`` / ``first`` / random orthonormal, rank rule ``optimal`` / ``oracle`` / random
 orthonormal, complement variance ``prior`` / ``optimal`` / a number) — and checks a property
-that MODEL.md implies:
+that docs/model.md implies:
 
 * every term is finite and ``>= 0``; ``total == bias + variance + rank_bottleneck`` and
   ``rank_bottleneck == bottleneck_mean + bottleneck_covariance`` (relative 1e-12);
@@ -282,7 +282,7 @@ def _assert_same(got, want, *, rtol, names=ALL_TERMS, label=""):
 @given(problems())
 def test_terms_are_finite_nonnegative_and_sum_to_total(problem):
     """Every term >= 0 and finite; total = bias + variance + rank_bottleneck (1e-12),
-    rank_bottleneck = bottleneck_mean + bottleneck_covariance (MODEL.md §4)."""
+    rank_bottleneck = bottleneck_mean + bottleneck_covariance (docs/model.md §4)."""
     _check_terms(problem.run())
 
 
@@ -352,7 +352,7 @@ def test_rank_floor_is_nondecreasing_in_width(problem):
     orthogonal matrix): rank_floor(m) <= rank_floor(m + 1).
 
     The floor is ½ Σ_{j>r} σ_j² of the whitened teacher mean *restricted to the width*
-    (MODEL.md §4): a wider restriction has a larger Gram matrix ŴŴᵀ in the Loewner order
+    (docs/model.md §4): a wider restriction has a larger Gram matrix ŴŴᵀ in the Loewner order
     (a marginal's Mahalanobis norm is at most the joint one), so each σ_j grows (Weyl) and the
     floor can only grow with the width. (The cost the student *pays* — rank_bottleneck —
     is what falls with the width; the floor does not.)
@@ -451,7 +451,7 @@ def test_symmetric_is_forward_plus_reverse(problem):
 
 @given(problems(soft=st.sampled_from(["sampled", "sampled+noise"])))
 def test_convexity_slack_is_nonnegative_for_sampled_soft_labels(problem):
-    """E_Ŷ D(P_S(·|Ŷ), P_T) >= D(P_S, P_T) by convexity (MODEL.md §4): slack >= 0, the bound
+    """E_Ŷ D(P_S(·|Ŷ), P_T) >= D(P_S, P_T) by convexity (docs/model.md §4): slack >= 0, the bound
     is total + slack; with α = 1 the soft labels are ignored and the slack is 0."""
     dec = problem.run()
     _check_terms(dec)

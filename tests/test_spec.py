@@ -142,7 +142,7 @@ def test_default_spec_is_the_documented_problem():
     s = spec.student
     assert (s.beta, s.ridge, s.width, s.alpha, s.rank) == (4.0, 2.0, 16, 0.0, None)
     assert (s.basis, s.rank_rule, s.complement_variance, s.soft_labels) == (
-        "pca", "optimal", "optimal", "mean")
+        "pca", "optimal", "prior", "mean")           # one set of defaults (issue 15)
     assert (spec.space, spec.direction, spec.path) == ("parameter", "forward", None)
 
 

@@ -1,6 +1,6 @@
 """Independent, hand-derived checks of the symbolic engine (``lingauss.symbolic``).
 
-Every closed form below was derived by hand from MODEL.md §§2-5, per eigen-mode
+Every closed form below was derived by hand from docs/model.md §§2-5, per eigen-mode
 (eigenvalue ``s``) and per output row ``j`` (sufficient statistic ``z``); nothing
 is taken from the engine except its public symbols and ``derive``.
 
@@ -279,7 +279,7 @@ def test_engine_matches_hand_symbolically(space, soft, direction, flavour):
 
 
 # --------------------------------------------------------------------------
-# 3. MODEL.md §5 forms, verbatim
+# 3. docs/model.md §5 forms, verbatim
 # --------------------------------------------------------------------------
 def _section5():
     a_i = bT * s + lT

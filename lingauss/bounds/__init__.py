@@ -1,7 +1,7 @@
 """Generalisation-gap bounds through the distillation divergence, beside the exact gaps.
 
 The paper bounds the student's generalisation gap relative to the teacher's through ``K_n``.
-In the linear-Gaussian model the gaps are known exactly (MODEL.md §6; docs/model.md), so each
+In the linear-Gaussian model the gaps are known exactly (docs/model.md §6; docs/model.md), so each
 bound can be shown beside the truth. Derivations, assumptions and the choices that are ours:
 ``derivations/bounds.md`` (cited below as bounds.md §N).
 

@@ -1,4 +1,4 @@
-"""Exact generalisation gaps of both kernels (MODEL.md §6, derivations/bounds.md §2–3).
+"""Exact generalisation gaps of both kernels (docs/model.md §6, derivations/bounds.md §2–3).
 
 The gap of a weight is affine in ``W`` (bounds.md §2), so a kernel's expected gap depends on
 its mean only: :func:`exact_gaps` (Efron's optimism in closed form for a fixed projector,
@@ -71,7 +71,7 @@ class Maps:
         return np.linalg.svd(whiten, full_matrices=False)[0][..., :self.r]
 
     def student_mean(self, Y: np.ndarray) -> np.ndarray:
-        """``M_S = Q Y J Bᵀ`` (..., k, d) — mean of the student kernel (MODEL.md §3)."""
+        """``M_S = Q Y J Bᵀ`` (..., k, d) — mean of the student kernel (docs/model.md §3)."""
         Ur = self.basis(Y)
         return Ur @ (np.swapaxes(Ur, -1, -2) @ (Y @ self.J)) @ self.B.T
 
@@ -83,7 +83,7 @@ def maps(teacher: Teacher, student: Student, sample: Sample, *, space: str = "pa
     X = sample.X
     d, n = X.shape
     B = st.eig.U[:, :st.m] if st.pca else st.eig.U @ st.Bt                 # (d, m)
-    # Teacher: A_T = β_T XXᵀ + λ_T I, M_T = β_T Y Xᵀ A_T⁻¹ (MODEL.md §2).
+    # Teacher: A_T = β_T XXᵀ + λ_T I, M_T = β_T Y Xᵀ A_T⁻¹ (docs/model.md §2).
     A = teacher.beta * (X @ X.T) + teacher.ridge * np.eye(d)
     LA = chol(A, "the teacher's precision A_T = β_T XXᵀ + λ_T I")
     LT = teacher.beta * sla.cho_solve((LA, True), X).T                     # (n, d)
@@ -145,7 +145,7 @@ def teacher_gap(mp: Maps, nu: float) -> float:
 def exact_gaps(teacher: Teacher, student: Student, sample: Sample, *,
                monte_carlo: int | None = None, seed: int | None = None,
                space: str = "parameter", direction: str = "forward") -> Gaps:
-    """The exact expected generalisation gaps of the teacher and the student (MODEL.md §6).
+    """The exact expected generalisation gaps of the teacher and the student (docs/model.md §6).
 
     A kernel whose mean is ``Q Y L`` has ``E[L' − L_S] = (2ν²/n) tr(Q) tr(L X)`` (Efron's
     optimism; the sampling noise of ``W`` cancels because the gap is affine in ``W``,

@@ -232,10 +232,15 @@ def design_command(args, ctx) -> None:
                 + (o.start.total, o.divergence.total) for r, w, o in per_rank]
         ctx.write(render(("rank", "width") + optimize + ("K at the spec", "K at best"),
                          rows, "text") + "\n")
+        for _, _, o in per_rank:
+            for line in o.notes:
+                ctx.write(f"note: {line}\n")
         if opt is not None:
             ctx.write(f"at the smallest design (rank {best.rank}, width {best.width}): "
                       + ", ".join(f"{k} = {v:.6g}" for k, v in opt.values.items())
                       + f"; K = {opt.divergence.total:.6g} (from {opt.start.total:.6g})\n")
+            for line in opt.notes:
+                ctx.write(f"note: {line}\n")
         else:
             ctx.write("no design within the budget: no smallest design to tune\n")
 

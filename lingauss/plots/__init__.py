@@ -1,4 +1,4 @@
-"""Figures of the divergence and its decomposition (MODEL.md §4), from :class:`Sweep` grids.
+"""Figures of the divergence and its decomposition (docs/model.md §4), from :class:`Sweep` grids.
 
 Every function builds a :class:`matplotlib.figure.Figure` directly (never ``pyplot``): no
 window, no global state, no backend switch — the caller (or :func:`save`) renders it. Each

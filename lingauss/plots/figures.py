@@ -22,7 +22,7 @@ from .style import (COLOURS, DIVERGENCE_LABEL, MAX_TICKS, STACK, TERM_LABELS, ax
 def terms_plot(sweep, axis: str, *, fixed=None, title=None) -> Figure:
     """The decomposition ``K = bias + variance + rank_bottleneck`` against one axis.
 
-    Stacked areas of the three summands (MODEL.md §4), the ``total`` line drawn on top (the
+    Stacked areas of the three summands (docs/model.md §4), the ``total`` line drawn on top (the
     areas stack up to it exactly, to rounding) and ``rank_floor`` dashed: the Eckart–Young
     floor ``½ Σ_{j>r} σ_j²``, a diagnostic and not a summand.
 
@@ -289,7 +289,7 @@ def soft_labels_plot(sweeps, axis: str = "rank", *, fixed=None) -> Figure:
     """One :func:`terms_plot` panel per soft-label mode, side by side on a shared ``y`` axis.
 
     Sampled modes also show the convexity bound ``E_Ŷ KL(P_S(·|Ŷ)‖P_T) = K + I(Ŷ; W_S)``
-    (MODEL.md §4) as a dotted line, drawn when the sweep has a ``convexity_bound`` term.
+    (docs/model.md §4) as a dotted line, drawn when the sweep has a ``convexity_bound`` term.
 
     Parameters
     ----------

@@ -70,7 +70,7 @@ MODE_TERMS = PIECES + ("rank_bottleneck", "total")
 class v(sp.Function):
     """``v(x) = x − 1 − log x``, the covariance part of a Gaussian KL (``2·KL(N(0,x)‖N(0,1))``).
 
-    Kept as a named function so that derived forms read as in MODEL.md §5 and lambdify to the
+    Kept as a named function so that derived forms read as in docs/model.md §5 and lambdify to the
     numerically stable :func:`lingauss._linalg.vfun`.
 
     >>> v(1)
@@ -137,7 +137,7 @@ def _mode_energy(beta, ridge, target):
 
 @functools.lru_cache(maxsize=None)
 def teacher_moments() -> Moments:
-    """Teacher coordinate: ``N(β_T z / a, 1/a)``, ``a = β_T s + λ_T`` (MODEL.md §2)."""
+    """Teacher coordinate: ``N(β_T z / a, 1/a)``, ``a = β_T s + λ_T`` (docs/model.md §2)."""
     return gibbs_moments(_mode_energy(beta_T, lambda_T, z_stat), _w)
 
 
@@ -169,7 +169,7 @@ _eps = sp.Symbol("epsilon", real=True)  # a standard normal
 
 @functools.lru_cache(maxsize=None)
 def student_moments(soft_labels: str) -> Moments:
-    """Trained student coordinate, soft labels marginalised (MODEL.md §3).
+    """Trained student coordinate, soft labels marginalised (docs/model.md §3).
 
     Given the target statistic ``z̃ = α z + (1−α) ẑ`` the student is ``N(β_S z̃/b, 1/b)``. The
     soft-label statistic ``ẑ = q_jᵀ Ŷ Xᵀ u_i`` is ``s·m_T`` (mean), ``s·w_T`` with ``w_T`` the
@@ -200,7 +200,7 @@ def student_given_soft_labels() -> Moments:
 
 
 def complement_moments() -> Moments:
-    """Untrained coordinate: ``N(0, τ²)`` (MODEL.md §3)."""
+    """Untrained coordinate: ``N(0, τ²)`` (docs/model.md §3)."""
     return Moments(sp.S.Zero, tau2)
 
 

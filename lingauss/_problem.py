@@ -49,8 +49,14 @@ _EIGEN_CACHE: dict = {}
 
 
 def eigen(X: np.ndarray) -> Eigen:
-    """Eigenvalues and eigenvectors of ``XXᵀ``, from an SVD of ``X`` (of ``R`` in ``Xᵀ = QR``
-    when ``n > d``: the same singular values and left vectors at ``O(nd²)`` cost).
+    """Eigenvalues and eigenvectors of ``XXᵀ``: the cheapest factorization that serves.
+
+    A symmetric eigen-decomposition of the Gram matrix ``XXᵀ`` (``X`` first scaled by an exact
+    power of two, so nothing overflows) gives every eigenvalue above ``d·eps·s_max`` to
+    relative precision; when some eigenvalue is in the band where that precision is lost
+    (between 8 and 8000 ``d·eps·s_max``) the SVD of ``X`` (of ``R`` in ``Xᵀ = QR`` when
+    ``n > d``) is used instead, whose singular values keep their relative precision down to
+    ``eps·σ_max``.
 
     Cached per input array (a read-only array of a :class:`Sample`): label draws, ranks,
     widths and directions of one sample share one decomposition.
@@ -68,15 +74,9 @@ def eigen(X: np.ndarray) -> Eigen:
     top = float(np.max(np.abs(X))) if X.size else 0.0
     e = int(np.frexp(top)[1]) if top > 0 else 0
     Xs = np.ldexp(X, -e)
-    core = sla.qr(Xs.T, mode="r", check_finite=False)[0][:d].T if n > d else Xs  # (d, ≤d)
-    U, sv, _ = sla.svd(core, full_matrices=False, check_finite=False)          # U (d, q)
-    sv = np.ldexp(sv, e)
-    rho = numerical_rank(sv, X.shape)
-    if U.shape[1] < d:                                            # complete to a basis of R^d
-        U = complete(U)
-    s = np.zeros(d)
-    s[:rho] = sv[:rho] ** 2
-    out = Eigen(s=s, U=U, rho=rho)
+    out = _eigen_gram(Xs, e)
+    if out is None:
+        out = _eigen_svd(Xs, e)
     if not X.flags.writeable:                                     # immutable: safe to cache
         try:
             ref = weakref.ref(X, lambda _, key=key: _EIGEN_CACHE.pop(key, None))
@@ -84,6 +84,42 @@ def eigen(X: np.ndarray) -> Eigen:
             return out
         _EIGEN_CACHE[key] = (ref, out)
     return out
+
+
+def _eigen_gram(Xs: np.ndarray, e: int) -> Eigen | None:
+    """From ``eigh(XXᵀ)``; None when an eigenvalue is in the band of lost precision."""
+    d = Xs.shape[0]
+    w, V = sla.eigh(gram(Xs), check_finite=False)
+    w, V = w[::-1], V[:, ::-1]
+    tol = 8.0 * d * np.finfo(float).eps * (w[0] if w.size else 0.0)
+    if np.any((w > tol) & (w < 1e3 * tol)) or np.any(w < -tol):
+        return None
+    rho = int(np.sum(w > tol))
+    s = np.zeros(d)
+    s[:rho] = np.ldexp(w[:rho], 2 * e)
+    return Eigen(s=s, U=np.ascontiguousarray(V), rho=rho)
+
+
+def _eigen_svd(Xs: np.ndarray, e: int) -> Eigen:
+    """From the SVD of ``X`` (of ``R`` in ``Xᵀ = QR`` when ``n > d``)."""
+    d, n = Xs.shape
+    core = sla.qr(Xs.T, mode="r", check_finite=False)[0][:d].T if n > d else Xs  # (d, ≤d)
+    U, sv, _ = sla.svd(core, full_matrices=False, check_finite=False)          # U (d, q)
+    sv = np.ldexp(sv, e)
+    rho = numerical_rank(sv, Xs.shape)
+    if U.shape[1] < d:                                            # complete to a basis of R^d
+        U = complete(U)
+    s = np.zeros(d)
+    s[:rho] = sv[:rho] ** 2
+    return Eigen(s=s, U=U, rho=rho)
+
+
+def gram(X: np.ndarray) -> np.ndarray:
+    """``XXᵀ`` (d, d), symmetric, as a new array (callers may overwrite it)."""
+    G = X @ X.T
+    G += G.T
+    G *= 0.5
+    return G
 
 
 def numerical_rank(sv: np.ndarray, shape) -> int:

@@ -1,11 +1,13 @@
-"""BLAS threads: one thread for the engine's small factorizations.
+"""BLAS threads: no oversubscription on the engine's factorizations.
 
-numpy and scipy each bundle an OpenBLAS; on a small machine their threads oversubscribe the
-cores on small ``d × d`` factorizations and triangular solves, which then run several times
-slower than on one thread (``benchmarks/bench_divergence.py`` measures both). The engine runs
-its linear algebra inside :func:`blas_threads`, which limits every BLAS to one thread (with
-``threadpoolctl``, as scikit-learn does) for problems below :data:`SMALL`; larger problems keep
-the default threads, where they pay off. ``LINGAUSS_BLAS_THREADS=default`` turns the limit off.
+numpy and scipy each bundle an OpenBLAS, and each starts one thread per core. Their pools
+then compete for the same cores, and on small ``d × d`` factorizations thread start-up
+dominates: on the 2-core test machine the engine ran 3–5× slower with the default threads
+than with one, at every size measured up to ``d = 2048`` (``benchmarks/bench_scale.py``).
+The engine therefore runs its linear algebra inside :func:`blas_threads`, which (with
+``threadpoolctl``, as scikit-learn does) limits every BLAS to one thread below :data:`SMALL`
+and to half the cores above it (the two pools together then fill the machine once).
+``LINGAUSS_BLAS_THREADS`` overrides: ``default`` (no limit) or a number of threads.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import contextlib
 import os
 
 #: Problems with fewer inputs than this run their BLAS calls on one thread.
-SMALL = 1024
+SMALL = 512
 ENV = "LINGAUSS_BLAS_THREADS"
 _CONTROLLER = []
 
@@ -26,15 +28,32 @@ def _controller():
     return _CONTROLLER[0]
 
 
+def threads_for(size: int) -> int | None:
+    """The BLAS threads for a problem of ``size`` inputs (None: no limit).
+
+    >>> threads_for(8)
+    1
+    """
+    setting = os.environ.get(ENV, "").strip().lower()
+    if setting == "default":
+        return None
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    if size < SMALL:
+        return 1
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 @contextlib.contextmanager
 def blas_threads(size: int):
-    """Limit BLAS to one thread while the block runs, for problems of ``size < SMALL``.
+    """Limit BLAS threads (:func:`threads_for`) while the block runs.
 
     >>> with blas_threads(8):
     ...     pass
     """
-    if size >= SMALL or os.environ.get(ENV, "").lower() == "default":
+    threads = threads_for(size)
+    if threads is None:
         yield
         return
-    with _controller().limit(limits=1, user_api="blas"):
+    with _controller().limit(limits=threads, user_api="blas"):
         yield

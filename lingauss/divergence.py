@@ -20,8 +20,9 @@ import numpy as np
 
 from ._checks import check_problem, problem_sizes
 from ._linalg import chain_rule_kl, chol, minimise_tau2, mixture_slack, solve_l, tau2_profile
-from ._problem import (Setup, complement_variance, complete, numerical_rank, setup,
-                       tau2_closed_form)
+from ._gram import GramFactors, output_bases, tau2_rule
+from ._problem import (Setup, complement_variance, complete, is_pca, needs_truth,
+                       numerical_rank, setup, tau2_closed_form)
 from ._threads import blas_threads
 from ._validation import check_finite, overflow_error
 from .model import Sample, Student, Teacher
@@ -321,6 +322,32 @@ def _decompose(groups, floor: float, direction: str, tau2: float) -> Decompositi
                                     convexity_slack=slack if sampled else None)
 
 
+def _gram_route(teacher: Teacher, student: Student, sample: Sample, direction: str):
+    """Parameter space with a general basis, from the Gram matrix and Cholesky factors
+    (``lingauss/_gram.py``); ``None`` when a trace/log-determinant sum cancelled (the eigen
+    route then computes it eigenvalue by eigenvalue)."""
+    d, k = sample.d, sample.k
+    m, r = student.resolve(d, k)
+    needs_truth(student, sample.W_star)
+    B = student.basis if isinstance(student.basis, np.ndarray) else np.eye(d)[:, :m]
+    need_inverse = direction != "forward" or student.complement_variance == "optimal"
+    factors = GramFactors.build(teacher, student, sample.X, B, need_inverse=need_inverse)
+    Y = sample.Y[None]
+    means = factors.means(teacher, student, Y)
+    O = output_bases(student, r, means[2], sample.W_star)
+    terms = factors.terms(means, O, r, tau2_rule(student, direction), direction,
+                          student.soft_labels != "mean")
+    if terms["cancelled"][0]:
+        return None
+    return Decomposition.from_terms(
+        bias=float(terms["bias"][0]), variance=float(terms["variance"][0]),
+        bottleneck_mean=float(terms["bottleneck_mean"][0]),
+        bottleneck_covariance=float(terms["bottleneck_covariance"][0]),
+        rank_floor=float(terms["rank_floor"][0]),
+        convexity_slack=float(terms["convexity_slack"][0]) if "convexity_slack" in terms
+        else None)
+
+
 def kernel_set_up(teacher: Teacher, student: Student, sample: Sample, *,
                   space: str = "parameter", direction: str = "forward"):
     """``(Setup, τ²)``: the resolved problem and the complement variance the engine uses.
@@ -372,6 +399,11 @@ def divergence(teacher: Teacher, student: Student, sample: Sample, *,
     sizes = problem_sizes(teacher, student, sample)
     with blas_threads(sample.d), np.errstate(all="ignore"):
         try:
+            if space == "parameter" and not is_pca(student):
+                dec = _gram_route(teacher, student, sample, direction)
+                if dec is not None:
+                    check_finite(dec.as_dict(), "the divergence", sizes)
+                    return dec
             st = setup(teacher, student, sample)
             groups, floor = _kernels(teacher, student, st, space, sample.noise)
             tau2 = _tau2(student, st, groups, space, direction)

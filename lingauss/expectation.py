@@ -13,7 +13,9 @@ import numpy as np
 
 from ._checks import (check_design, check_draws, check_objects, check_space_direction,
                       problem_sizes)
+from ._gram import GramFactors, output_bases, tau2_rule
 from ._problem import is_pca
+from ._threads import blas_threads
 from ._progress import progress
 from ._resources import check_memory, engine_bytes
 from ._validation import LingaussError, check_finite, overflow_error
@@ -191,15 +193,23 @@ def _lapack_guard(what: str, sizes: dict):
         raise overflow_error(what, sizes, f"LAPACK: {exc}") from None
 
 
+#: Label draws evaluated together by the batched (Gram) route.
+BLOCK = 64
+
+
 def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Decomposition:
     """Mean and standard error of the exact divergence over ``draws`` label draws.
 
-    Every draw shares the inputs (and so their decomposition, cached by the set-up); a
-    progress bar shows on a terminal, and Ctrl-C stops the loop (KeyboardInterrupt).
+    The inputs are paid for once: in parameter space with a general basis the Gram matrix
+    and the Cholesky factors are built once and blocks of :data:`BLOCK` draws go through
+    matrix products together (``lingauss/_gram.py``); otherwise every draw shares the
+    inputs' eigen-decomposition (cached by the set-up). A progress bar shows on a terminal,
+    and Ctrl-C stops the loop (KeyboardInterrupt).
     """
     rng = np.random.default_rng(seed)
-    check_memory(engine_bytes(design.d, getattr(design, "n", None) or design.d, design.k),
-                 "a Monte Carlo draw of the exact divergence",
+    n = getattr(design, "n", None) or design.d
+    check_memory(engine_bytes(design.d, n, design.k) + 8.0 * 6 * BLOCK * design.k
+                 * (design.d + n), "a Monte Carlo draw of the exact divergence",
                  {"d": design.d, "k": design.k})
     if isinstance(design, SpectralDesign):
         X = np.diag(np.sqrt(design.eigenvalues))                     # (d, d) eigen coords
@@ -209,15 +219,53 @@ def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Dec
     X = np.array(X)
     X.setflags(write=False)                                          # one cached eigen
     mean = W_star @ X                                                # (k, n)
+    batched = space == "parameter" and not is_pca(student)
+    if batched:
+        m, r = student.resolve(X.shape[0], mean.shape[0])
+        B = student.basis if isinstance(student.basis, np.ndarray) else \
+            np.eye(X.shape[0])[:, :m]
+        with blas_threads(X.shape[0]), np.errstate(all="ignore"):
+            factors = GramFactors.build(teacher, student, X, B, need_inverse=(
+                direction != "forward" or student.complement_variance == "optimal"))
     rows = []
-    for _ in progress(range(draws), desc="Monte Carlo draws"):
-        Y = mean + design.noise * rng.standard_normal(mean.shape)
-        smp = Sample(X, Y, W_star=W_star, noise=design.noise)
-        rows.append(divergence(teacher, student, smp, space=space, direction=direction)
-                    .as_dict())
+    blocks = [min(BLOCK, draws - start) for start in range(0, draws, BLOCK)]
+    for size in progress(blocks, desc="Monte Carlo draws (blocks)"):
+        Ys = mean + design.noise * rng.standard_normal((size,) + mean.shape)
+        if batched:
+            rows += _block(teacher, student, factors, X, Ys, W_star, design.noise, r,
+                           direction)
+            continue
+        for Y in Ys:
+            smp = Sample(X, Y, W_star=W_star, noise=design.noise)
+            rows.append(divergence(teacher, student, smp, space=space,
+                                   direction=direction).as_dict())
     names = [name for name in TERMS if name in rows[0]]
     values = {name: np.array([row[name] for row in rows]) for name in names}
     mean_ = {name: float(np.mean(x)) for name, x in values.items()}
     stderr = {name: float(np.std(x, ddof=1) / np.sqrt(draws)) for name, x in values.items()}
     return Decomposition(**mean_, stderr=stderr)
 
+
+def _block(teacher, student, factors, X, Ys, W_star, noise, r, direction) -> list:
+    """The terms of a block of draws through the Gram route; a draw whose trace/log-det
+    sums cancelled is recomputed by the exact engine (eigen route)."""
+    with blas_threads(X.shape[0]), np.errstate(all="ignore"):
+        means = factors.means(teacher, student, Ys)
+        O = output_bases(student, r, means[2], W_star)
+        terms = factors.terms(means, O, r, tau2_rule(student, direction), direction,
+                              student.soft_labels != "mean")
+    out = []
+    for i, Y in enumerate(Ys):
+        if terms["cancelled"][i]:
+            out.append(divergence(teacher, student, Sample(X, Y, W_star=W_star, noise=noise),
+                                  direction=direction).as_dict())
+            continue
+        dec = Decomposition.from_terms(
+            bias=float(terms["bias"][i]), variance=float(terms["variance"][i]),
+            bottleneck_mean=float(terms["bottleneck_mean"][i]),
+            bottleneck_covariance=float(terms["bottleneck_covariance"][i]),
+            rank_floor=float(terms["rank_floor"][i]),
+            convexity_slack=float(terms["convexity_slack"][i]) if "convexity_slack" in terms
+            else None)
+        out.append(dec.as_dict())
+    return out

@@ -1,0 +1,164 @@
+"""Benchmark: the exact engine at scale, against the cost of the factorizations it needs.
+
+(a) ``lingauss.divergence`` at growing ``d`` (``n = 2d``, ``k = 16``, width ``d/4``, rank 4),
+    cold inputs (a fresh sample each call), against the *limit* measured at the same ``d`` in
+    the same run: for a general basis the Gram matrix ``XXᵀ`` plus three Cholesky
+    factorizations of ``d × d`` matrices (target: within 3×); for the ``pca`` basis one
+    symmetric eigen-decomposition of ``XXᵀ`` (target: within 1.5× of Gram + ``eigh``).
+    Prints the scaling exponent of each (a log-log fit over ``d``) and the peak memory of one
+    call in units of ``d × d`` double arrays (tracemalloc; numpy registers its allocations).
+(b) ``expected_divergence(..., monte_carlo=200)`` (general basis, parameter space) against
+    200 × the per-draw limit — the products with the labels and the solves against cached
+    factors a draw cannot avoid (``YXᵀ``, two triangular solves with ``k`` right-hand sides,
+    one product with the Cholesky factor) — target within 2×; and against the loop the
+    engine ran before the inputs were shared (200 × one cold call), target at least 10×.
+
+Both BLAS settings (default threads and one thread, via threadpoolctl) are measured in the
+same run; the machine is shared and noisy, so ratios are what count.
+
+Run: ``python benchmarks/bench_scale.py [--d 256 512 1024 2048 4096] [--repeats 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+
+import numpy as np
+from scipy import linalg as sla
+from threadpoolctl import threadpool_limits
+
+import lingauss
+
+
+def best_of(fn, repeats: int):
+    times, value = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), value
+
+
+def problem(d: int, seed: int = 0):
+    n, k = 2 * d, 16
+    m, r = max(d // 4, 1), 4
+    rng = np.random.default_rng(seed)
+    sample = lingauss.Sample.synthetic(d, k, n, noise=0.5, seed=seed)
+    B = np.linalg.qr(rng.standard_normal((d, m)))[0]
+    teacher = lingauss.Teacher(4.0, 1.0)
+    general = lingauss.Student(3.0, 2.0, alpha=0.3, basis=B, rank=r, rank_rule="oracle")
+    pca = lingauss.Student(3.0, 2.0, alpha=0.3, width=m, rank=r, rank_rule="oracle")
+    return sample, teacher, general, pca
+
+
+def fresh(sample):
+    """The same problem in new arrays: nothing of the inputs is cached."""
+    return lingauss.Sample(sample.X.copy(), sample.Y.copy(), W_star=sample.W_star,
+                           noise=sample.noise)
+
+
+def limits(sample, repeats: int):
+    """Gram + 3 Cholesky and Gram + eigh: each the faster of the current thread setting and
+    one thread (so the limit never suffers the oversubscription the engine avoids)."""
+    X = sample.X
+    d = X.shape[0]
+
+    def measure():
+        t_gram, G = best_of(lambda: X @ X.T, repeats)
+        A = 4.0 * G + np.eye(d)
+        t_chol, _ = best_of(lambda: sla.cholesky(A, lower=True, check_finite=False), repeats)
+        t_eigh, _ = best_of(lambda: sla.eigh(G, check_finite=False), repeats)
+        return t_gram + 3 * t_chol, t_gram + t_eigh
+
+    here = measure()
+    with threadpool_limits(limits=1):
+        one = measure()
+    return min(here[0], one[0]), min(here[1], one[1])
+
+
+def peak_arrays(fn, d: int) -> float:
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / (8.0 * d * d)
+
+
+def scaling(ds, times) -> float:
+    return float(np.polyfit(np.log(ds), np.log(times), 1)[0])
+
+
+def part_a(ds, repeats):
+    rows = []
+    for d in ds:
+        sample, teacher, general, pca = problem(d)
+        lim_gen, lim_pca = limits(sample, repeats)
+        t_gen, dec = best_of(lambda: lingauss.divergence(teacher, general, fresh(sample)),
+                             repeats)
+        t_pca, _ = best_of(lambda: lingauss.divergence(teacher, pca, fresh(sample)), repeats)
+        mem = peak_arrays(lambda: lingauss.divergence(teacher, general, fresh(sample)), d)
+        mem_pca = peak_arrays(lambda: lingauss.divergence(teacher, pca, fresh(sample)), d)
+        rows.append((d, t_gen, lim_gen, t_pca, lim_pca, mem, mem_pca))
+        print(f"  d={d:5d}  general {t_gen:8.3f} s = {t_gen / lim_gen:5.2f}× the limit "
+              f"{lim_gen:7.3f} s (target <= 3)   pca {t_pca:8.3f} s = "
+              f"{t_pca / lim_pca:5.2f}× Gram + eigh {lim_pca:7.3f} s (target <= 1.5)   "
+              f"peak memory {mem:4.1f} / {mem_pca:4.1f} d×d arrays", flush=True)
+    ds_ = [row[0] for row in rows]
+    if len(rows) > 1:
+        print(f"  scaling exponent: general {scaling(ds_, [r[1] for r in rows]):.2f}, its "
+              f"limit {scaling(ds_, [r[2] for r in rows]):.2f}; pca "
+              f"{scaling(ds_, [r[3] for r in rows]):.2f}, its limit "
+              f"{scaling(ds_, [r[4] for r in rows]):.2f}")
+    return rows
+
+
+def part_b(d, draws, repeats):
+    sample, teacher, general, _ = problem(d)
+    X = sample.X
+    mc = lambda: lingauss.expected_divergence(teacher, general, fresh(sample),  # noqa: E731
+                                              monte_carlo=draws, seed=0)
+    t_mc, dec = best_of(mc, repeats)
+    L = sla.cholesky(4.0 * X @ X.T + np.eye(d), lower=True)
+    Y = sample.Y
+
+    def per_draw():
+        P = Y @ X.T                                                   # (k, d)
+        M = sla.cho_solve((L, True), P.T, check_finite=False)        # two triangular solves
+        return L.T @ M                                                # one product with L
+    t_draw, _ = best_of(lambda: [per_draw() for _ in range(20)], repeats)
+    with threadpool_limits(limits=1):                                 # its best setting
+        t_one, _ = best_of(lambda: [per_draw() for _ in range(20)], repeats)
+    t_draw = min(t_draw, t_one) / 20
+    t_cold, _ = best_of(lambda: lingauss.divergence(teacher, general, fresh(sample)), repeats)
+    print(f"  d={d}: expected_divergence(monte_carlo={draws}) {t_mc:7.3f} s = "
+          f"{t_mc / (draws * t_draw):5.2f}× {draws} × the per-draw limit "
+          f"({t_draw * 1e3:.3f} ms; target <= 2) and {draws * t_cold / t_mc:6.1f}× faster "
+          f"than {draws} cold engine calls ({draws * t_cold:.2f} s; target >= 10)")
+    return t_mc, t_draw, t_cold
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--d", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096])
+    ap.add_argument("--mc-d", type=int, default=256)
+    ap.add_argument("--draws", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=2)
+    args = ap.parse_args(argv)
+    for threads in ("default", "one"):
+        limit = threadpool_limits(limits=1) if threads == "one" else None
+        try:
+            print(f"[{threads} BLAS threads]")
+            print("(a) divergence against the factorization limit (cold inputs):")
+            part_a(args.d, args.repeats)
+            print("(b) Monte Carlo over label draws:")
+            part_b(args.mc_d, args.draws, args.repeats)
+        finally:
+            if limit is not None:
+                limit.unregister()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -72,6 +72,8 @@ def problem_sizes(teacher, student, design) -> dict:
         out.update({"student.beta": student.beta, "student.ridge": student.ridge})
     if isinstance(design, Sample):
         out.update({"X": design.X, "Y": design.Y})
+        if design.W_star is not None:
+            out["W_star"] = design.W_star
         if design.noise is not None:
             out["noise"] = design.noise
     elif isinstance(design, SpectralDesign):

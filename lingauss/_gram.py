@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg as sla
 
-from ._linalg import chol, mixture_slack, solve_l, vfun
+from ._linalg import chol, mixture_slack, solve_l, svd, svdvals, vfun
 from ._problem import complete, gram, tau2_closed_form
 
 #: A trace/log-determinant ``Σ v`` below this fraction of its terms' size has lost digits.
@@ -99,14 +99,14 @@ class GramFactors:
             spread = W1.T @ W1
             if student.soft_labels == "sampled+noise":
                 spread = spread + student.soft_label_noise ** 2 * (B.T @ GB)
-            c2 = ((1 - student.alpha) * student.beta) ** 2
-            extra = c2 * cov_cond @ spread @ cov_cond
+            F = ((1 - student.alpha) * student.beta) * cov_cond            # O(1)
+            extra = F @ spread @ F
             extra = 0.5 * (extra + extra.T)
         Lw = chol(cov_cond + extra, "the student's covariance on the width")
         proj = Z @ Lw                                                    # (d, m)
         cross = float(np.sum((proj - QV @ (QV.T @ proj)) ** 2))
-        sig_f = sla.svd(solve_l(LS, Lw), compute_uv=False, check_finite=False)
-        sig_r = sla.svd(solve_l(Lw, LS), compute_uv=False, check_finite=False)
+        sig_f = svdvals(solve_l(LS, Lw))
+        sig_r = svdvals(solve_l(Lw, LS))
         trAinv = None
         if need_inverse:
             Linv = sla.lapack.dtrtri(L, lower=1)[0]
@@ -190,7 +190,7 @@ class GramFactors:
         res["bottleneck_covariance"] = np.maximum(res["bottleneck_covariance"], 0.0)
         # rank floor: the teacher mean on the width, whitened by S
         white = np.swapaxes(solve_l(self.LS, _rows(MT @ self.B)).reshape(m, -1, k), 0, 1)
-        sig = np.linalg.svd(white, compute_uv=False)                     # (D, min(m, k))
+        sig = svdvals(white)                                             # (D, min(m, k))
         res["rank_floor"] = 0.5 * np.sum(sig[:, r:] ** 2, axis=1)
         if sampled:
             res["convexity_slack"] = np.array([
@@ -215,9 +215,9 @@ def output_bases(student, r: int, whiten, W_star) -> np.ndarray:
     if isinstance(rule, np.ndarray):
         return np.broadcast_to(complete(np.asarray(rule, dtype=float)), (D, k, k))
     if rule == "oracle":
-        Ur = np.linalg.svd(W_star, full_matrices=False)[0][:, :r]
+        Ur = svd(W_star)[0][:, :r]
         return np.broadcast_to(complete(Ur), (D, k, k))
-    Ur = np.linalg.svd(whiten, full_matrices=False)[0][..., :r]          # (D, k, r)
+    Ur = svd(whiten)[0][..., :r]                                     # (D, k, r)
     return np.stack([complete(u) for u in Ur])
 
 

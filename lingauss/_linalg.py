@@ -20,7 +20,7 @@ import numpy as np
 from scipy import linalg as sla
 from scipy import optimize
 
-from ._validation import LingaussError
+from ._validation import IllConditioned
 
 # Below |x − 1| < _V_SERIES_RADIUS, v(x) is summed from its series in t = (x−1)/(x+1).
 _V_SERIES_RADIUS = 0.1
@@ -66,10 +66,8 @@ def chol(cov, what: str = "a covariance of the kernels"):
     A matrix too ill-conditioned for double precision raises :class:`LingaussError` (never a
     jitter: the answer would be wrong without saying so).
     """
-    if not np.all(np.isfinite(cov)):
-        raise LingaussError(
-            f"{what} has non-finite entries: the inputs overflow double precision "
-            f"(magnitudes must stay below 1.8e308 on the way): rescale them.")
+    if not np.all(np.isfinite(cov)):         # an overflow upstream: the caller's guard
+        raise np.linalg.LinAlgError(f"{what} has non-finite entries")  # names the inputs
     if _is_diag(cov):
         return np.sqrt(cov)
     try:
@@ -77,7 +75,7 @@ def chol(cov, what: str = "a covariance of the kernels"):
     except np.linalg.LinAlgError:
         eig = np.linalg.eigvalsh(cov)
         cond = f"{eig[-1] / eig[0]:.2g}" if eig[0] > 0 else "beyond 1e16: numerically singular"
-        raise LingaussError(
+        raise IllConditioned(
             f"{what} is too ill-conditioned for double precision (condition number {cond}; "
             f"must be well below 1/eps ≈ 4.5e15): use basis='pca', whose kernels are "
             f"diagonal and exact, or less extreme ridges and eigenvalues.") from None
@@ -101,7 +99,7 @@ def _v_ratio_sum(Lp, Lq) -> float:
     if _is_diag(Lp):
         sig2 = np.square(Lp / Lq)
     else:
-        sig2 = np.square(sla.svd(solve_l(Lq, Lp), compute_uv=False, check_finite=False))
+        sig2 = np.square(svdvals(solve_l(Lq, Lp)))
     return float(np.sum(vfun(sig2)))
 
 
@@ -197,7 +195,7 @@ def mixture_slack(mean_ref, cov_ref, mean_mix, cov_cond, cov_extra, rows: int,
     dense = lambda C: np.diag(C) if _is_diag(C) else C  # noqa: E731
     Lc = chol(dense(cov_cond))
     F = solve_l(Lc, solve_l(Lc, dense(cov_extra)).T)
-    lam, V = np.linalg.eigh(0.5 * (F + F.T))
+    lam, V = eigh(0.5 * (F + F.T))
     lam = np.clip(lam, 0.0, None)
     if not reverse:
         return 0.5 * rows * float(np.sum(np.log1p(lam)))
@@ -234,7 +232,7 @@ def tau2_profile(rows: int, cov0, cov_tau, cov_t, delta, direction: str):
     else:
         dense = lambda C: np.diag(C) if _is_diag(C) else C  # noqa: E731
         cov0, cov_tau, cov_t = dense(cov0), dense(cov_tau), dense(cov_t)
-        mu, V = sla.eigh(cov_tau, cov0 + cov_tau, check_finite=False)
+        mu, V = eigh(cov_tau, cov0 + cov_tau)
         mu = np.clip(mu, 0.0, 1.0)
         W = rows * cov_t + delta.T @ delta
         w = np.einsum("ij,ij->j", V, W @ V)
@@ -292,3 +290,39 @@ def minimise_tau2(profiles, scale: float) -> float:
         return float(grid[i])
     return float(optimize.brentq(df, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps,
                                  maxiter=500))
+
+
+# --------------------------------------------------------------------------------------------
+# LAPACK on computed matrices: never hand it a non-finite value
+# --------------------------------------------------------------------------------------------
+
+def _finite(*arrays) -> None:
+    """Refuse (as a LinAlgError, turned into one clear error by the callers' guard) a matrix
+    with a non-finite entry: LAPACK would fail to converge or print to stdout."""
+    for A in arrays:
+        if not np.all(np.isfinite(A)):
+            raise np.linalg.LinAlgError("a matrix with non-finite entries reached LAPACK")
+
+
+def svd(A, *, full_matrices: bool = False):
+    """``np.linalg.svd`` of a finite matrix (stacks too)."""
+    _finite(A)
+    return np.linalg.svd(A, full_matrices=full_matrices)
+
+
+def svdvals(A):
+    """Singular values of a finite matrix (stacks too)."""
+    _finite(A)
+    return np.linalg.svd(A, compute_uv=False)
+
+
+def eigh(A, B=None):
+    """Symmetric (generalised) eigen-decomposition of finite matrices."""
+    _finite(A) if B is None else _finite(A, B)
+    return sla.eigh(A, B, check_finite=False) if B is not None else np.linalg.eigh(A)
+
+
+def eigvalsh(A):
+    """Eigenvalues of finite symmetric matrices (stacks too)."""
+    _finite(A)
+    return np.linalg.eigvalsh(A)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg as sla
 
-from ._linalg import chol
+from ._linalg import chol, eigh, svd
 from ._validation import LingaussError
 from .model import Sample, Student, Teacher
 
@@ -89,7 +89,7 @@ def eigen(X: np.ndarray) -> Eigen:
 def _eigen_gram(Xs: np.ndarray, e: int) -> Eigen | None:
     """From ``eigh(XXᵀ)``; None when an eigenvalue is in the band of lost precision."""
     d = Xs.shape[0]
-    w, V = sla.eigh(gram(Xs), check_finite=False)
+    w, V = eigh(gram(Xs))
     w, V = w[::-1], V[:, ::-1]
     tol = 8.0 * d * np.finfo(float).eps * (w[0] if w.size else 0.0)
     if np.any((w > tol) & (w < 1e3 * tol)) or np.any(w < -tol):
@@ -193,9 +193,9 @@ def output_basis(student: Student, r: int, *, whiten=None, W_star=None) -> np.nd
     if isinstance(rule, np.ndarray):
         Ur = rule
     elif rule == "optimal":
-        Ur = np.linalg.svd(whiten, full_matrices=False)[0][:, :r]
+        Ur = svd(whiten)[0][:, :r]
     else:
-        Ur = np.linalg.svd(W_star, full_matrices=False)[0][:, :r]
+        Ur = svd(W_star)[0][:, :r]
     return complete(np.asarray(Ur, dtype=float))
 
 
@@ -256,18 +256,20 @@ def student_moments(teacher: Teacher, student: Student, s: np.ndarray, z: np.nda
     a = teacher.beta * s + teacher.ridge
     zhat = z * (alpha + (1 - alpha) * teacher.beta * s / a)            # (k, d)
     h = soft_label_spread(student, teacher, s)
-    c2 = ((1 - alpha) * bS) ** 2
     if Bt is None:
         Kd = bS * s[:m] + lS                                           # (m,)
         C = bS * zhat[:, :m] / Kd                                      # (k, m)
-        return StudentMoments(C=C, cov_cond=1.0 / Kd, extra=c2 * h[:m] / Kd ** 2,
+        # (1−α)²β_S² h / K²  as a square of ratios: β_S/K stays O(1) however large β_S is
+        extra = ((1 - alpha) * bS / Kd) ** 2 * h[:m]
+        return StudentMoments(C=C, cov_cond=1.0 / Kd, extra=extra,
                               whiten=C * np.sqrt(Kd))
     K = bS * (Bt.T * s) @ Bt + lS * np.eye(m)                          # (m, m)
     Lk = chol(K, "the student's width precision K = β_S BᵀXXᵀB + λ_S I")
     C = bS * sla.cho_solve((Lk, True), (zhat @ Bt).T).T                # (k, m)
     cov_cond = sla.cho_solve((Lk, True), np.eye(m))                    # (m, m)
     cov_cond = 0.5 * (cov_cond + cov_cond.T)
-    extra = c2 * cov_cond @ ((Bt.T * h) @ Bt) @ cov_cond
+    F = ((1 - alpha) * bS) * cov_cond                                  # (1−α)β_S K⁻¹, O(1)
+    extra = F @ ((Bt.T * h) @ Bt) @ F
     return StudentMoments(C=C, cov_cond=cov_cond, extra=0.5 * (extra + extra.T),
                           whiten=C @ Lk)
 

@@ -10,6 +10,7 @@ This module checks values (numbers, options, arrays) and results (:func:`check_f
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 import numpy as np
@@ -19,6 +20,8 @@ import numpy as np
 ORTHONORMAL_RTOL = 1e3 * np.finfo(float).eps
 #: The largest finite double.
 FLOAT_MAX = float(np.finfo(float).max)
+#: The largest integer an argument may be (a size, a rank, a seed, a count).
+INT_MAX = 2 ** 63 - 1
 
 
 class LingaussError(ValueError):
@@ -26,6 +29,14 @@ class LingaussError(ValueError):
 
 
 LingaussError.__module__ = "lingauss"      # shown as lingauss.LingaussError
+
+
+class IllConditioned(LingaussError):
+    """A matrix too ill-conditioned for double precision (:func:`numerics` adds the inputs
+    of extreme size to the message)."""
+
+
+IllConditioned.__module__ = "lingauss"
 
 
 def _fmt(value) -> str:
@@ -93,6 +104,9 @@ def check_int(value, name: str, *, low=None, high=None, high_rule=None) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise LingaussError(f"{name} == {value!r}, must be an integer.")
     value = int(value)
+    if abs(value) > INT_MAX:
+        raise LingaussError(f"{name} == an integer of {len(str(abs(value)))} digits, must be a "
+                            f"64-bit integer (|x| <= {INT_MAX}).")
     if low is not None and value < low:
         raise LingaussError(f"{name} == {value}, must be >= {low}.")
     if high is not None and value > high:
@@ -216,9 +230,16 @@ def check_orthonormal_columns(arr: np.ndarray, name: str) -> np.ndarray:
 
 
 def magnitude(value) -> float:
-    """The largest absolute entry of a number or an array (0 for an empty one)."""
-    arr = np.abs(np.asarray(value, dtype=float))
-    return float(arr.max()) if arr.size else 0.0
+    """The most extreme entry of a number or an array in size: the largest absolute value,
+    or the smallest non-zero one when that is further from 1 in orders of magnitude (0 for
+    an empty or all-zero one)."""
+    with np.errstate(all="ignore"):
+        arr = np.abs(np.asarray(value, dtype=float)).ravel()
+    arr = arr[arr > 0]
+    if not arr.size:
+        return 0.0
+    big, small = float(arr.max()), float(arr.min())
+    return big if abs(np.log10(big)) >= abs(np.log10(small)) else small
 
 
 def check_finite(values: dict, what: str, inputs: dict) -> dict:
@@ -256,3 +277,42 @@ def overflow_error(what: str, inputs: dict, detail: str) -> LingaussError:
     return LingaussError(
         f"{what} overflows double precision ({detail}): {culprits}; every "
         f"intermediate must stay below {FLOAT_MAX:.4g} in magnitude: rescale the inputs.")
+
+
+#: What the numerics raise when an intermediate leaves double precision.
+NUMERIC_FAULTS = (np.linalg.LinAlgError, OverflowError, FloatingPointError, ZeroDivisionError)
+
+
+@contextlib.contextmanager
+def numerics(what: str, inputs: dict):
+    """Run a computation with numpy warnings off; a numerical fault on the way (LAPACK meeting
+    a non-finite value, a Python float overflowing, a NaN check in scipy) becomes one
+    :func:`overflow_error` naming the inputs of extreme size. Bad input
+    (:class:`LingaussError`) passes through unchanged.
+
+    >>> with numerics("the demo", {"beta": 1e300}):
+    ...     _ = 1e300 ** 2
+    Traceback (most recent call last):
+    ...
+    lingauss.LingaussError: the demo overflows double precision (OverflowError: (34, 'Numerical result out of range')): beta is of size 1e+300; every intermediate must stay below 1.798e+308 in magnitude: rescale the inputs.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            yield
+    except IllConditioned as exc:
+        sizes = {n: magnitude(x) for n, x in inputs.items() if x is not None}
+        extreme = {n: m for n, m in sizes.items() if m > 1e100 or 0 < m < 1e-100}
+        if not extreme:
+            raise
+        culprits = ", ".join(f"{n} is of size {m:.3g}" for n, m in extreme.items())
+        raise IllConditioned(f"{str(exc).rstrip('.')} (inputs of extreme size: {culprits}).") \
+            from None
+    except LingaussError:
+        raise
+    except NUMERIC_FAULTS as exc:
+        raise overflow_error(what, inputs, f"{type(exc).__name__}: {exc}") from None
+    except ValueError as exc:
+        text = str(exc)
+        if "inf" in text.lower() or "nan" in text.lower():
+            raise overflow_error(what, inputs, f"ValueError: {text}") from None
+        raise

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_problem, problem_sizes
-from ._linalg import chain_rule_kl, chol, minimise_tau2, mixture_slack, solve_l, tau2_profile
+from ._linalg import (chain_rule_kl, chol, minimise_tau2, mixture_slack, solve_l, svd,
+                      svdvals, tau2_profile)
 from ._gram import GramFactors, output_bases, tau2_rule
 from ._problem import (Setup, complement_variance, complete, is_pca, needs_truth,
                        numerical_rank, setup, tau2_closed_form)
 from ._threads import blas_threads
-from ._validation import check_finite, overflow_error
+from ._validation import check_finite, numerics
 from .model import Sample, Student, Teacher
 
 TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
@@ -189,7 +190,7 @@ def _rank_floor(mean, cov, r: int) -> float:
     if mean.shape[1] == 0:
         return 0.0
     white = solve_l(chol(cov, "the teacher's covariance on the width"), mean.T)  # L⁻¹ meanᵀ
-    sig = np.linalg.svd(white, compute_uv=False)
+    sig = svdvals(white)
     return 0.5 * float(np.sum(sig[r:] ** 2))
 
 
@@ -256,7 +257,7 @@ def _kernels(teacher: Teacher, student: Student, st: Setup, space: str,
         return [trained, complement], floor
     Bt, R = st.Bt, st.R
     G = sq[:, None] * Bt[:rho]                                 # (ρ, m) basis of range(XᵀB)
-    UG, sv, _ = np.linalg.svd(G, full_matrices=False)
+    UG, sv, _ = svd(G)
     p = numerical_rank(sv, G.shape)
     Rp = complete(UG[:, :p])                                   # (ρ, ρ)
 
@@ -356,9 +357,10 @@ def kernel_set_up(teacher: Teacher, student: Student, sample: Sample, *,
     same projector and the same ``τ²`` (for ``"optimal"``: the minimiser of the divergence in
     this space and direction).
     """
-    st = setup(teacher, student, sample)
-    groups, _ = _kernels(teacher, student, st, space, sample.noise)
-    return st, _tau2(student, st, groups, space, direction)
+    with numerics("the set-up of the kernels", problem_sizes(teacher, student, sample)):
+        st = setup(teacher, student, sample)
+        groups, _ = _kernels(teacher, student, st, space, sample.noise)
+        return st, _tau2(student, st, groups, space, direction)
 
 
 def divergence(teacher: Teacher, student: Student, sample: Sample, *,
@@ -397,18 +399,14 @@ def divergence(teacher: Teacher, student: Student, sample: Sample, *,
     """
     check_problem(teacher, student, sample, space=space, direction=direction)
     sizes = problem_sizes(teacher, student, sample)
-    with blas_threads(sample.d), np.errstate(all="ignore"):
-        try:
-            if space == "parameter" and not is_pca(student):
-                dec = _gram_route(teacher, student, sample, direction)
-                if dec is not None:
-                    check_finite(dec.as_dict(), "the divergence", sizes)
-                    return dec
+    with blas_threads(sample.d), numerics("the divergence", sizes):
+        dec = None
+        if space == "parameter" and not is_pca(student):
+            dec = _gram_route(teacher, student, sample, direction)
+        if dec is None:
             st = setup(teacher, student, sample)
             groups, floor = _kernels(teacher, student, st, space, sample.noise)
             tau2 = _tau2(student, st, groups, space, direction)
             dec = _decompose(groups, floor, direction, tau2)
-        except np.linalg.LinAlgError as exc:     # LAPACK met non-finite intermediates
-            raise overflow_error("the divergence", sizes, f"LAPACK: {exc}") from None
     check_finite(dec.as_dict(), "the divergence", sizes)
     return dec

@@ -7,8 +7,6 @@ Monte Carlo over label draws through the exact engine otherwise, with standard e
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
 from ._checks import (check_design, check_draws, check_objects, check_space_direction,
@@ -18,7 +16,7 @@ from ._problem import is_pca
 from ._threads import blas_threads
 from ._progress import progress
 from ._resources import check_memory, engine_bytes
-from ._validation import LingaussError, check_finite, overflow_error
+from ._validation import LingaussError, check_finite, numerics
 from .divergence import TERMS, Decomposition, divergence
 from .model import Sample, SpectralDesign, Student, Teacher
 from .numeric import ModeInputs, expected_floor, spectral, sum_modes, teacher_weight
@@ -156,7 +154,11 @@ def expected_divergence(teacher: Teacher, student: Student, design, *,
                 "design.signal has shape (d,) (energies only): Monte Carlo draws labels and "
                 "needs the vectors θ_i, a (k, d) signal.")
         student.resolve(design.d, design.k)
-        return _monte_carlo(teacher, student, design, space, direction, monte_carlo, seed)
+        sizes = problem_sizes(teacher, student, design)
+        with numerics("the Monte Carlo expectation", sizes):
+            dec = _monte_carlo(teacher, student, design, space, direction, monte_carlo, seed)
+        check_finite({**dec.as_dict()}, "the Monte Carlo expectation", sizes)
+        return dec
     obstacle = closed_form_obstacle(student, direction)
     if obstacle:
         reason, remedy = obstacle
@@ -167,7 +169,7 @@ def expected_divergence(teacher: Teacher, student: Student, design, *,
                  what="an expectation over the label noise")
     m, r = student.resolve(design.d, design.k)
     sizes = problem_sizes(teacher, student, design)
-    with np.errstate(all="ignore"), _lapack_guard("the expected divergence", sizes):
+    with numerics("the expected divergence", sizes):
         spec = spectral(design)
         inside, outside = spec.split(student, [r])
         nu = spec.noise
@@ -182,15 +184,6 @@ def expected_divergence(teacher: Teacher, student: Student, design, *,
     dec = Decomposition.from_terms(**terms, rank_floor=floor, convexity_slack=slack)
     check_finite(dec.as_dict(), "the expected divergence", sizes)
     return dec
-
-
-@contextlib.contextmanager
-def _lapack_guard(what: str, sizes: dict):
-    """LAPACK failing on non-finite intermediates becomes one clear overflow error."""
-    try:
-        yield
-    except np.linalg.LinAlgError as exc:
-        raise overflow_error(what, sizes, f"LAPACK: {exc}") from None
 
 
 #: Label draws evaluated together by the batched (Gram) route.
@@ -242,8 +235,17 @@ def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Dec
     names = [name for name in TERMS if name in rows[0]]
     values = {name: np.array([row[name] for row in rows]) for name in names}
     mean_ = {name: float(np.mean(x)) for name, x in values.items()}
-    stderr = {name: float(np.std(x, ddof=1) / np.sqrt(draws)) for name, x in values.items()}
+    stderr = {name: _stderr(x) for name, x in values.items()}
     return Decomposition(**mean_, stderr=stderr)
+
+
+def _stderr(x: np.ndarray) -> float:
+    """The standard error of a mean, computed on the values scaled to 1 (no overflow of the
+    squares of values near the top of double precision)."""
+    scale = float(np.max(np.abs(x))) if x.size else 0.0
+    if scale == 0 or not np.isfinite(scale):
+        return 0.0 if scale == 0 else scale
+    return float(np.std(x / scale, ddof=1) / np.sqrt(x.size)) * scale
 
 
 def _block(teacher, student, factors, X, Ys, W_star, noise, r, direction) -> list:

@@ -186,6 +186,23 @@ def _vet(candidate: str, names: str) -> None:
             return math.inf
 
     const(tree.body)
+    if _tower(tree.body) >= 3:
+        raise LingaussError(f"the formula {shown!r} has a tower of three powers or exponentials "
+                            f"(a**(b**(c**d)), exp(exp(exp(x))), ...): {limit}.")
+
+
+def _tower(node) -> int:
+    """Depth of the deepest tower of powers and exponentials: ``x**y`` and ``exp(y)`` add one
+    to the depth of ``y``."""
+    if isinstance(node, ast.BinOp):
+        here = _tower(node.right) + 1 if isinstance(node.op, ast.Pow) else _tower(node.right)
+        return max(here, _tower(node.left))
+    if isinstance(node, ast.UnaryOp):
+        return _tower(node.operand)
+    if isinstance(node, ast.Call):
+        inner = max((_tower(a) for a in node.args), default=0)
+        return inner + 1 if isinstance(node.func, ast.Name) and node.func.id == "exp" else inner
+    return 0
 
 
 def _random_points(flavour: str, count: int, seed: int):
@@ -210,6 +227,9 @@ def _random_points(flavour: str, count: int, seed: int):
 
 
 def _evaluate(expr, point, digits=40):
+    """The value at ``point`` with ``digits`` digits, as an mpmath number (no overflow: its
+    exponent is unbounded); ``None`` when it is not finite there (a pole, infinity)."""
+    import mpmath
     import sympy as sp
 
     from . import symbolic
@@ -217,7 +237,24 @@ def _evaluate(expr, point, digits=40):
     value = expr.subs({s: sp.nsimplify(v) if isinstance(v, int) else sp.Float(v, digits)
                        for s, v in point.items()})
     value = value.replace(symbolic.v, lambda x: x - 1 - sp.log(x))
-    return complex(sp.N(value, digits))
+    try:
+        num = sp.N(value, digits)
+        if not num.is_number or num.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or \
+                num.is_finite is False:
+            return None
+        re, im = num.as_real_imag()
+        bits = int(digits * 3.33) + 8
+        return mpmath.mpc(sp.Float(re, digits)._to_mpmath(bits),
+                          sp.Float(im, digits)._to_mpmath(bits))
+    except (OverflowError, ValueError, TypeError, ZeroDivisionError) as exc:
+        raise LingaussError(f"check_formula cannot evaluate the formulas at "
+                            f"{_shown(point)} with {digits} digits ({type(exc).__name__}: "
+                            f"{' '.join(str(exc).split())[:80]}): their values are beyond "
+                            f"what can be computed.") from None
+
+
+def _shown(point) -> str:
+    return ", ".join(f"{s.name}={v:.6g}" for s, v in point.items())
 
 
 def _prove_zero(diff, seconds: float) -> bool:
@@ -282,6 +319,8 @@ def check_formula(candidate: str, *, term: str, space: str = "parameter",
     >>> wrong.verdict, sorted(wrong.counterexample["values"])
     ('not equal', ['beta_S', 'beta_T', 'lambda_S', 'lambda_T', 'r', 's'])
     """
+    import mpmath
+
     from . import symbolic
 
     check_option(space, "space", SPACES)
@@ -319,11 +358,14 @@ def check_formula(candidate: str, *, term: str, space: str = "parameter",
         if not finished:
             raise out_of_time(i)
         a, b = pair
-        if not (abs(a - b) <= 1e-25 * max(abs(a), abs(b), 1.0)):
+        if a is None or b is None:
+            which = "the candidate" if a is None else f"the derived {term}"
+            raise LingaussError(f"check_formula cannot compare at {_shown(point)}: {which} is "
+                                f"not finite there.")
+        if not (abs(a - b) <= mpmath.mpf("1e-25") * max(abs(a), abs(b), 1)):
             used = expr.free_symbols | derived.free_symbols
             shown = {s.name: v for s, v in point.items() if s in used}
-            ce = dict(values=shown, candidate=a.real if a.imag == 0 else a,
-                      derived=b.real if b.imag == 0 else b)
+            ce = dict(values=shown, candidate=_plain(a), derived=_plain(b))
             vals = ", ".join(f"{k}={v:.6g}" for k, v in shown.items())
             return FormulaCheck(
                 "not equal",
@@ -336,6 +378,16 @@ def check_formula(candidate: str, *, term: str, space: str = "parameter",
                         f"agrees numerically at {points} random points (not proved): the "
                         f"candidate and the derived {where} agree to 25 digits, but sympy "
                         f"could not prove the identity within {timeout:g} s.", points)
+
+
+def _plain(z):
+    """An mpmath value as a float (or complex) when it is one, else as text."""
+    import mpmath
+
+    if z.imag == 0:
+        x = float(z.real)
+        return x if np.isfinite(x) else mpmath.nstr(z.real, 12)
+    return complex(z) if np.isfinite(complex(z)).all() else mpmath.nstr(z, 12)
 
 
 def _fmt(x) -> str:

@@ -374,6 +374,15 @@ class SpectralDesign:
                                     f"must be >= 0 (energies ‖θ_i‖²).")
         order = np.argsort(-s, kind="stable")
         s, sig = np.ascontiguousarray(s[order]), np.ascontiguousarray(sig[..., order])
+        if sig.ndim == 2:
+            with np.errstate(over="ignore"):
+                energy = np.sum(sig ** 2, axis=0)
+            if not np.all(np.isfinite(energy)):
+                i = int(np.argmax(~np.isfinite(energy)))
+                raise LingaussError(
+                    f"signal has a column whose energy ‖θ_i‖² overflows double precision (mode "
+                    f"{i}, entries up to {float(np.max(np.abs(sig[:, i]))):.3g}), must be below "
+                    f"1.8e308: rescale the signal.")
         s.setflags(write=False)
         sig.setflags(write=False)
         object.__setattr__(self, "eigenvalues", s)

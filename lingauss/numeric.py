@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _generated
+from ._linalg import eigh, eigvalsh, svdvals
 from ._problem import complete, eigen, is_pca
 from ._validation import LingaussError
 from .divergence import Decomposition, kernel_set_up
@@ -129,7 +130,7 @@ class Spectral:
             O = complete(student.rank_rule)                         # (k, k) [Q, Q⊥]
         else:                                                       # oracle: top of W⋆
             # left singular vectors of Θ: eigenvectors of the k×k ΘΘᵀ, descending
-            lam, vecs = np.linalg.eigh(self.theta @ self.theta.T)
+            lam, vecs = eigh(self.theta @ self.theta.T)
             O = vecs[:, np.argsort(-lam, kind="stable")]
         return (O.T @ self.theta) ** 2
 
@@ -201,7 +202,7 @@ def expected_floor(spec: Spectral, weight, widths, ranks, s) -> np.ndarray:
     run = np.cumsum(ws[..., :, None, None] * outer, axis=-3)         # (..., d, k, k)
     run = np.concatenate([np.zeros(run.shape[:-3] + (1,) + run.shape[-2:]), run], axis=-3)
     sig = np.take(run, widths, axis=-3)                              # (..., W, k, k)
-    lam = np.linalg.eigvalsh(sig) + noise_part[..., None]            # (..., W, k) ascending
+    lam = eigvalsh(sig) + noise_part[..., None]                      # (..., W, k) ascending
     lam = np.maximum(lam, 0.0)
     low = np.concatenate([np.zeros(lam.shape[:-1] + (1,)), np.cumsum(lam, axis=-1)], axis=-1)
     return 0.5 * low[..., spec.k - ranks]
@@ -276,7 +277,7 @@ def whitened_floor(mean, var, r: int) -> float:
     """``½ Σ_{j>r} σ_j²`` of ``mean`` (k, p) with its columns whitened by ``var`` (p,)."""
     if mean.shape[1] == 0:
         return 0.0
-    sig = np.linalg.svd(mean / np.sqrt(var), compute_uv=False)
+    sig = svdvals(mean / np.sqrt(var))
     return 0.5 * float(np.sum(sig[r:] ** 2))
 
 

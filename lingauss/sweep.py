@@ -16,7 +16,7 @@ import numpy as np
 from ._checks import check_design, check_grid, check_objects, check_space_direction, \
     problem_sizes
 from ._resources import check_memory
-from ._validation import LingaussError, check_finite, overflow_error
+from ._validation import LingaussError, check_finite, numerics
 from .divergence import TERMS, Decomposition
 from .model import SpectralDesign, Student, Teacher
 from .expectation import closed_form_obstacle, expected_tau2
@@ -141,6 +141,8 @@ def sweep(teacher: Teacher, student: Student, design, *, space: str = "parameter
         ranks = np.array([student.rank])
     else:   # default rank min(k, width): one rank per width, swept as paired values
         ranks = None
+    sizes = problem_sizes(teacher, student, design)
+    sizes.update({f"the {name} grid": values for name, values in grids.items()})
     if ranks is None:
         out = _sweep_default_rank(teacher, student, design, space, direction, grids, widths, k)
     else:
@@ -149,13 +151,9 @@ def sweep(teacher: Teacher, student: Student, design, *, space: str = "parameter
             i, j = np.argwhere(bad)[0]
             raise LingaussError(f"rank == {ranks[i]} with width == {widths[j]}, must be <= "
                                 f"min(k, width) == {min(k, widths[j])}.")
-        with np.errstate(all="ignore"):
-            try:
-                out = _sweep(teacher, student, spec, space, direction, grids, widths, ranks)
-            except np.linalg.LinAlgError as exc:
-                raise overflow_error("the sweep", problem_sizes(teacher, student, design),
-                                     f"LAPACK: {exc}") from None
-    check_finite(out.terms, "the sweep", problem_sizes(teacher, student, design))
+        with numerics("the sweep", sizes):
+            out = _sweep(teacher, student, spec, space, direction, grids, widths, ranks)
+    check_finite(out.terms, "the sweep", sizes)
     return out
 
 

@@ -161,11 +161,11 @@ def _student_variance(mp: Maps, student: Student, G: np.ndarray, Ur: np.ndarray)
     var += float(np.sum(inside.T * KinvBg))                            # g B K⁻¹ Bᵀ gᵀ
     if student.soft_labels != "mean":
         XBK = mp.X.T @ (mp.B @ KinvBg)                                  # (n, r) XᵀBK⁻¹Bᵀgᵀ
-        c2 = ((1 - student.alpha) * student.beta) ** 2
+        c = (1 - student.alpha) * student.beta
         spread = float(np.sum(sla.solve_triangular(mp.LA, mp.X @ XBK, lower=True) ** 2))
         if student.soft_labels == "sampled+noise":
             spread += student.soft_label_noise ** 2 * float(np.sum(XBK ** 2))
-        var += c2 * spread
+        var += (c * math.sqrt(max(spread, 0.0))) ** 2       # c² spread, no overflow of c²
     return var
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import linalg as sla
 
 from ._linalg import chol, mixture_slack, solve_l, svd, svdvals, vfun
-from ._problem import complete, gram, tau2_closed_form
+from ._problem import complete, tau2_closed_form, teacher_factor
 
 #: A trace/log-determinant ``Σ v`` below this fraction of its terms' size has lost digits.
 CANCEL_RTOL = 1e-6
@@ -73,17 +73,11 @@ class GramFactors:
     @classmethod
     def build(cls, teacher, student, X, B, *, need_inverse: bool) -> "GramFactors":
         d, m = B.shape
-        G = gram(X)                                                      # (d, d) XXᵀ
-        GB = G @ B                                                       # (d, m)
+        factor = teacher_factor(X, teacher.beta, teacher.ridge)         # cached per inputs
+        L, trA, logdetA = factor.L, factor.trA, factor.logdetA
+        GB = factor.G @ B                                                # (d, m) XXᵀB
         K = student.beta * (B.T @ GB) + student.ridge * np.eye(m)
         LK = chol(K, "the student's width precision K = β_S BᵀXXᵀB + λ_S I")
-        trA = teacher.beta * float(np.trace(G)) + teacher.ridge * d
-        A = G                                                            # reuse the array
-        A *= teacher.beta
-        A[np.diag_indices(d)] += teacher.ridge
-        L = chol(A, "the teacher's precision A_T = β_T XXᵀ + λ_T I")
-        del A, G
-        logdetA = 2.0 * float(np.sum(np.log(np.diag(L))))
         V = solve_l(L, B)                                                # (d, m) L⁻¹B
         QV, RV = sla.qr(V, mode="economic", check_finite=False)
         signs = np.where(np.diag(RV) < 0, -1.0, 1.0)

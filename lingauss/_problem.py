@@ -122,6 +122,55 @@ def gram(X: np.ndarray) -> np.ndarray:
     return G
 
 
+@dataclass(frozen=True)
+class TeacherFactor:
+    """The teacher's precision ``A_T = β_T XXᵀ + λ_T I = LLᵀ`` and the Gram matrix."""
+
+    G: np.ndarray          # (d, d) XXᵀ, read-only
+    L: np.ndarray          # (d, d) lower Cholesky factor of A_T, read-only
+    trA: float
+    logdetA: float
+
+
+_FACTOR_CACHE: dict = {}
+#: Teacher factors kept (each two d × d arrays): the last few (X, β_T, λ_T).
+FACTOR_CACHE_SIZE = 2
+
+
+def teacher_factor(X: np.ndarray, beta: float, ridge: float) -> TeacherFactor:
+    """:class:`TeacherFactor` of one input array and teacher, cached for read-only inputs
+    (ranks, widths, directions, students and label draws of one sample share it).
+
+    >>> f = teacher_factor(np.eye(2), 1.0, 1.0)
+    >>> f.trA, round(f.logdetA, 12)
+    (4.0, 1.38629436112)
+    """
+    key = (id(X), float(beta), float(ridge))
+    hit = _FACTOR_CACHE.get(key)
+    if hit is not None and hit[0]() is X:
+        _FACTOR_CACHE[key] = _FACTOR_CACHE.pop(key)          # most recently used last
+        return hit[1]
+    G = gram(X)
+    d = G.shape[0]
+    trA = beta * float(np.trace(G)) + ridge * d
+    A = beta * G
+    A[np.diag_indices(d)] += ridge
+    L = chol(A, "the teacher's precision A_T = β_T XXᵀ + λ_T I")
+    del A
+    G.setflags(write=False)
+    L.setflags(write=False)
+    out = TeacherFactor(G=G, L=L, trA=trA, logdetA=2.0 * float(np.sum(np.log(np.diag(L)))))
+    if not X.flags.writeable:
+        try:
+            ref = weakref.ref(X, lambda _, key=key: _FACTOR_CACHE.pop(key, None))
+        except TypeError:
+            return out
+        _FACTOR_CACHE[key] = (ref, out)
+        while len(_FACTOR_CACHE) > FACTOR_CACHE_SIZE:
+            _FACTOR_CACHE.pop(next(iter(_FACTOR_CACHE)))
+    return out
+
+
 def numerical_rank(sv: np.ndarray, shape) -> int:
     """Singular values (descending) above ``_RANK_RTOL · eps · max(shape) · σ_max``.
 

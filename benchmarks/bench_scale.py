@@ -139,12 +139,47 @@ def part_b(d, draws, repeats):
     return t_mc, t_draw, t_cold
 
 
+BASELINE = """
+import sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import lingauss
+d, draws = int(sys.argv[2]), int(sys.argv[3])
+n, k, m, r = 2 * d, 16, max(d // 4, 1), 4
+rng = np.random.default_rng(0)
+sample = lingauss.Sample.synthetic(d, k, n, noise=0.5, seed=0)
+B = np.linalg.qr(rng.standard_normal((d, m)))[0]
+student = lingauss.Student(3.0, 2.0, alpha=0.3, basis=B, rank=r, rank_rule="oracle")
+t0 = time.perf_counter()
+lingauss.expected_divergence(lingauss.Teacher(4.0, 1.0), student, sample, monte_carlo=draws,
+                             seed=0)
+print(time.perf_counter() - t0)
+"""
+
+
+def baseline_mc(path: str, d: int, draws: int, threads: str) -> float:
+    """The same Monte Carlo expectation run by another checkout of lingauss (``--baseline``,
+    e.g. the commit before the inputs were shared), in a subprocess of this run."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    if threads == "one":
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", BASELINE, path, str(d), str(draws)], env=env,
+                         capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--d", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096])
     ap.add_argument("--mc-d", type=int, default=256)
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--baseline", metavar="PATH", default=None,
+                    help="a checkout of lingauss to time the same Monte Carlo with (today's)")
     args = ap.parse_args(argv)
     for threads in ("default", "one"):
         limit = threadpool_limits(limits=1) if threads == "one" else None
@@ -153,7 +188,11 @@ def main(argv=None):
             print("(a) divergence against the factorization limit (cold inputs):")
             part_a(args.d, args.repeats)
             print("(b) Monte Carlo over label draws:")
-            part_b(args.mc_d, args.draws, args.repeats)
+            t_mc, _, _ = part_b(args.mc_d, args.draws, args.repeats)
+            if args.baseline:
+                t_old = baseline_mc(args.baseline, args.mc_d, args.draws, threads)
+                print(f"  the same with {args.baseline}: {t_old:.3f} s — now {t_old / t_mc:.1f}× "
+                      f"faster (target >= 10)")
         finally:
             if limit is not None:
                 limit.unregister()

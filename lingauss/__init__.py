@@ -11,6 +11,9 @@ from .divergence import Decomposition, divergence
 from .expectation import expected_divergence
 from .sweep import sweep
 
+# Distillation chains (docs/model.md §8)
+from .chain import Chain
+
 # Checking a derivation (sympy is imported only when a check runs)
 from .formula import check_formula
 
@@ -18,5 +21,6 @@ from .formula import check_formula
 from .spec import Spec, load_spec
 
 __all__ = ["Teacher", "Student", "Sample", "SpectralDesign", "LingaussError", "Decomposition",
-           "divergence", "expected_divergence", "sweep", "check_formula", "Spec", "load_spec"]
+           "divergence", "expected_divergence", "sweep", "check_formula", "Spec", "load_spec",
+           "Chain"]
 __version__ = "0.1.0"

@@ -84,7 +84,9 @@ class Student:
     beta, ridge : float
         The student's inverse temperature ``β_S > 0`` and ridge ``λ_S > 0``.
     alpha : float, default 0
-        Hard-label weight ``α ∈ [0, 1]``: targets ``Ỹ = αY + (1−α)Ŷ``.
+        Hard-label weight ``α``: targets ``Ỹ = αY + (1−α)Ŷ`` (the imitation weight is
+        ``ξ = 1 − α``). Any real number: optimal weights can fall outside ``[0, 1]``
+        (:attr:`notes` says so).
     width : int, optional
         Input width ``m`` (default ``d``); the student sees ``X`` through ``B`` (d, m).
     rank : int, optional
@@ -130,7 +132,7 @@ class Student:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         set_("beta", check_real(self.beta, "beta", low=0))
         set_("ridge", check_real(self.ridge, "ridge", low=0))
-        set_("alpha", check_real(self.alpha, "alpha", low=0, high=1, low_inclusive=True))
+        set_("alpha", check_real(self.alpha, "alpha"))          # any real (docs/model.md §8)
         if self.width is not None:
             set_("width", check_int(self.width, "width", low=1))
         if self.rank is not None:
@@ -188,6 +190,19 @@ class Student:
         r = min(k, m) if self.rank is None else self.rank
         check_int(r, "rank", low=1, high=min(k, m), high_rule="min(k, width)")
         return m, r
+
+    @property
+    def notes(self) -> tuple:
+        """Remarks on unusual options (a hard-label weight outside ``[0, 1]``).
+
+        >>> Student(1.0, 1.0, alpha=1.5).notes[0]
+        'alpha == 1.5 is outside [0, 1]: the targets 1.5·Y − 0.5·Ŷ extrapolate beyond the labels (imitation weight ξ = 1 − α = -0.5).'
+        """
+        if 0.0 <= self.alpha <= 1.0:
+            return ()
+        return (f"alpha == {self.alpha:g} is outside [0, 1]: the targets {self.alpha:g}·Y "
+                f"{'−' if 1 - self.alpha < 0 else '+'} {abs(1 - self.alpha):g}·Ŷ extrapolate "
+                f"beyond the labels (imitation weight ξ = 1 − α = {1 - self.alpha:g}).",)
 
     def check_matrices(self, d: int, k: int) -> None:
         """A user ``basis`` has ``d`` rows and a user ``rank_rule`` ``k`` rows."""

@@ -66,7 +66,7 @@ def _check_grid(name, values, design):
     if name == "width":
         return check_grid(name, values, integer=True, low=1, high=design.d, high_rule="d")
     if name == "alpha":
-        return check_grid(name, values, low=0, low_inclusive=True, high=1)
+        return check_grid(name, values, low=None)
     if name == "soft_label_noise":
         return check_grid(name, values, low=0, low_inclusive=True)
     return check_grid(name, values)

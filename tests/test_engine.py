@@ -103,7 +103,7 @@ def test_vfun_is_vectorised():
 MESSAGES = [
     (lambda: Teacher(beta=-1.0, ridge=1.0), "beta == -1, must be > 0."),
     (lambda: Teacher(beta=1.0, ridge=float("nan")), "ridge == nan, must be finite."),
-    (lambda: Student(1.0, 1.0, alpha=1.5), "alpha == 1.5, must be <= 1."),
+    (lambda: Student(1.0, 1.0, alpha=float("inf")), "alpha == inf, must be finite."),
     (lambda: Student(1.0, 1.0, width=0), "width == 0, must be >= 1."),
     (lambda: Student(1.0, 1.0, width=3, rank=4), "rank == 4, must be <= width == 3."),
     (lambda: Student(1.0, 1.0, rank=2.5), "rank == 2.5, must be an integer."),

@@ -274,7 +274,7 @@ def test_missing_synthetic_key(tmp_path):
     ("teacher", "ridge", "0", "[teacher] ridge == 0, must be > 0."),
     ("teacher", "beta", "nan", "[teacher] beta == nan, must be finite."),
     ("student", "beta", "-1", "[student] beta == -1, must be > 0."),
-    ("student", "alpha", "1.5", "[student] alpha == 1.5, must be <= 1."),
+    ("student", "alpha", "nan", "[student] alpha == nan, must be finite."),
     ("student", "rank", "5", "[student] rank == 5, must be <= width == 4."),
     ("student", "width", "[4]", "[student] width == [4], must be an integer."),
     ("student", "soft_labels", '"best"', "[student] Unknown value for soft_labels: 'best'. "

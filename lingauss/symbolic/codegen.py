@@ -204,7 +204,10 @@ def _write_generated(path=None):
 
 def main(argv) -> None:
     """Regenerate ``lingauss/_generated.py`` and the formula blocks of the documents given."""
+    from .chains import write_generated
+
     print(f"wrote {_write_generated()}")
+    print(f"wrote {write_generated()}")
     for doc in argv:         # e.g. derivations/spectral.md
         update_document(doc)
         print(f"updated {doc}")

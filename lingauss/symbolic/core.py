@@ -22,7 +22,7 @@ beta_T = sp.Symbol("beta_T", positive=True)          # teacher inverse temperatu
 lambda_T = sp.Symbol("lambda_T", positive=True)      # teacher ridge
 beta_S = sp.Symbol("beta_S", positive=True)          # student inverse temperature
 lambda_S = sp.Symbol("lambda_S", positive=True)      # student ridge
-alpha = sp.Symbol("alpha", nonnegative=True)         # hard-label weight, in [0, 1]
+alpha = sp.Symbol("alpha", real=True)               # hard-label weight (any real: ξ = 1 − α)
 nu = sp.Symbol("nu", nonnegative=True)               # label noise ν
 nu_T = sp.Symbol("nu_T", nonnegative=True)           # soft-label noise ν_T
 tau2 = sp.Symbol("tau2", positive=True)              # complement variance τ²

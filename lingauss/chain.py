@@ -1,0 +1,231 @@
+"""Distillation chains: a teacher (generation 0) and students ``1..G`` (docs/model.md §8).
+
+Generation ``g`` is trained by the student rule of docs/model.md §3 on
+``Ỹ_g = α_g Y + (1 − α_g) Ŷ_{g−1}``, ``Ŷ_{g−1}`` the soft labels of generation ``g − 1``
+(its mean predictions, or a draw from its kernel — with a generation's complement, drawn
+from ``N(0, τ²)``, included). Every generation has its own ``β``, ridge, ``α`` (any real),
+width, rank, basis and rank rule. :class:`Chain` gives
+
+* :meth:`Chain.divergence` — the KL divergence between any two generations (the teacher is
+  0), with the decomposition of docs/model.md §4 (``lingauss._kernels``);
+* :meth:`Chain.risk` — a generation's risk (``lingauss.risk``);
+* :meth:`Chain.filters` — the per-mode filters ``f_g(s)`` of a ``pca``, full-rank chain.
+
+``complement_variance="optimal"`` in a chain minimises each generation's divergence to its
+own teacher (generation ``g − 1``) in the space and direction asked for (for the risk: the
+forward, parameter-space one). A one-step chain is :func:`lingauss.divergence`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _generated_chains as gen
+from ._checks import check_design, check_instance, check_space_direction, problem_sizes
+from ._kernels import Kernel, common_classes, optimal_tau2, pair_kl, rank_floor
+from ._linalg import chol
+from ._problem import complete, eigen, is_pca, needs_truth, output_basis, statistic
+from ._threads import blas_threads
+from ._validation import LingaussError, check_finite, check_int, numerics
+from .divergence import Decomposition
+from .model import Sample, Student, Teacher
+
+
+class Chain:
+    """A teacher and the students distilled from it in turn.
+
+    Parameters
+    ----------
+    teacher : Teacher
+        Generation 0.
+    students : sequence of Student
+        Generations ``1..G``; generation ``g`` learns from generation ``g − 1``.
+
+    Examples
+    --------
+    >>> from lingauss import Chain, Sample, Student, Teacher, divergence
+    >>> sample = Sample.synthetic(d=6, k=2, n=10, noise=0.5, seed=0)
+    >>> teacher, student = Teacher(2.0, 1.0), Student(2.0, 2.0, width=4)
+    >>> one = Chain(teacher, [student]).divergence(sample, first=1, second=0)
+    >>> bool(abs(one.total - divergence(teacher, student, sample).total) < 1e-9)
+    True
+    >>> Chain(teacher, [student, student]).generations
+    2
+    """
+
+    def __init__(self, teacher: Teacher, students):
+        check_instance(teacher, "teacher", Teacher)
+        if isinstance(students, Student):
+            students = [students]
+        students = tuple(students) if not isinstance(students, (str, bytes)) else None
+        if not students:
+            raise LingaussError(f"students == {students!r}, must be a non-empty list of "
+                                f"lingauss.Student (generations 1..G).")
+        for g, student in enumerate(students, start=1):
+            check_instance(student, f"students[{g - 1}] (generation {g})", Student)
+        self.teacher = teacher
+        self.students = students
+
+    @property
+    def generations(self) -> int:
+        """``G``, the number of students."""
+        return len(self.students)
+
+    def __repr__(self) -> str:
+        return f"Chain(teacher={self.teacher!r}, students=[{len(self.students)} students])"
+
+    def _generation(self, value, name: str) -> int:
+        return check_int(self.generations if value is None else value, name, low=0,
+                         high=self.generations, high_rule="the chain's generations")
+
+    # ----------------------------------------------------------------------------------------
+    def kernels(self, sample: Sample, *, space: str = "parameter",
+                direction: str = "forward") -> tuple:
+        """``(kernels, O, patterns, index, eig)``: every generation's kernel on ``sample``."""
+        check_design(sample, name="sample", kinds=Sample, space=space,
+                     what=f"space == {space!r}")
+        for g, student in enumerate(self.students, start=1):
+            student.resolve(sample.d, sample.k)
+            needs_truth(student, sample.W_star)
+        eig = eigen(sample.X)
+        s, z = eig.s, statistic(sample, eig)
+        t = self.teacher
+        a = t.beta * s + t.ridge
+        kernels = [Kernel(mean=t.beta * z / a, Bt=None, R=None, r=sample.k,
+                          Q=np.eye(sample.k), cov_t=1.0 / a)]
+        for student in self.students:
+            kernels.append(self._student_kernel(student, kernels[-1], sample, eig, z))
+        projectors = [K.Q for K in kernels[1:]]
+        O, patterns = common_classes(projectors, sample.k)
+        index = {id(kernels[0]): None}
+        index.update({id(K): g for g, K in enumerate(kernels[1:])})
+        for g, (K, student) in enumerate(zip(kernels[1:], self.students), start=1):
+            self._spread(K, student, kernels[g - 1], patterns, index, s)
+            K.tau2 = self._tau2(K, student, kernels[g - 1], O, patterns, index, s, eig.rho,
+                                space, direction, sample.noise)
+        return kernels, O, patterns, index, eig
+
+    def _student_kernel(self, student, previous: Kernel, sample, eig, z) -> Kernel:
+        d, k = sample.d, sample.k
+        m, r = student.resolve(d, k)
+        s = eig.s
+        if is_pca(student):
+            Bt = np.eye(d)[:, :m]
+        elif isinstance(student.basis, np.ndarray):
+            Bt = eig.U.T @ student.basis
+        else:
+            Bt = eig.U[:m, :].T.copy()
+        K = student.beta * (Bt.T * s) @ Bt + student.ridge * np.eye(m)
+        LK = chol(K, "a generation's width precision K = β BᵀXXᵀB + λ I")
+        cond = np.linalg.solve(K, np.eye(m))
+        target = student.alpha * z + (1 - student.alpha) * previous.mean * s   # (k, d)
+        C = student.beta * np.linalg.solve(K, (target @ Bt).T).T            # (k, m)
+        O = output_basis(student, r, whiten=C @ LK, W_star=sample.W_star)
+        Q = O[:, :r] @ O[:, :r].T
+        return Kernel(mean=Q @ C @ Bt.T, Bt=Bt, R=complete(Bt), r=r, Q=Q,
+                      cond=0.5 * (cond + cond.T), sampled=student.soft_labels != "mean")
+
+    @staticmethod
+    def _spread(K: Kernel, student, previous: Kernel, patterns, index, s) -> None:
+        """The covariance of a generation's mean over its draw of soft labels, per class."""
+        K.extra = {}
+        if not K.sampled:
+            return
+        F = ((1 - student.alpha) * student.beta) * K.cond                  # O(1)
+        for pattern in set(patterns):
+            idx = index[id(previous)]
+            member = True if idx is None else pattern[idx]
+            C = previous.row_cov(pattern, member)
+            S = (K.Bt.T * s) @ C @ (s[:, None] * K.Bt)
+            if student.soft_labels == "sampled+noise":
+                S = S + student.soft_label_noise ** 2 * (K.Bt.T * s) @ K.Bt
+            E = F @ S @ F
+            K.extra[pattern] = 0.5 * (E + E.T)
+
+    @staticmethod
+    def _tau2(K, student, previous, O, patterns, index, s, rho, space, direction, noise):
+        cv = student.complement_variance
+        if not isinstance(cv, str):
+            return float(cv)
+        if cv == "prior" or (K.r == K.mean.shape[0] and K.m == K.mean.shape[1]):
+            return 1.0 / student.ridge
+        # prediction space may give the limit τ² → 0⁺ (the noise keeps the kernel proper)
+        return optimal_tau2(K, previous, O, patterns, index, s=s, rho=rho, space=space,
+                            direction=direction, noise=noise)
+
+    # ----------------------------------------------------------------------------------------
+    def divergence(self, sample: Sample, *, first: int | None = None, second: int = 0,
+                   space: str = "parameter", direction: str = "forward") -> Decomposition:
+        """The divergence ``KL(P_first ‖ P_second)`` between two generations (0: the teacher).
+
+        Split over the trained coordinates of the later of the two (the student of the
+        pair); the convexity terms describe the later generation's draw of soft labels.
+
+        Parameters
+        ----------
+        sample : Sample
+        first, second : int
+            Generations (default: the last, and the teacher); they may be equal only to give
+            0.
+        space, direction : str
+            As in :func:`lingauss.divergence`.
+
+        Returns
+        -------
+        Decomposition
+        """
+        check_space_direction(space, direction)
+        g = self._generation(first, "first")
+        h = self._generation(second, "second")
+        sizes = problem_sizes(self.teacher, self.students[-1], sample)
+        with blas_threads(sample.d), numerics("the chain's divergence", sizes):
+            kernels, O, patterns, index, eig = self.kernels(sample, space=space,
+                                                            direction=direction)
+            P, Pp = kernels[g], kernels[h]
+            later, earlier = (P, Pp) if g >= h else (Pp, P)
+            if g == h:
+                zero = dict(bias=0.0, variance=0.0, bottleneck_mean=0.0,
+                            bottleneck_covariance=0.0)
+                return Decomposition.from_terms(**zero, rank_floor=0.0)
+            terms = pair_kl(P, Pp, later, O, patterns, index, s=eig.s, rho=eig.rho,
+                            space=space, direction=direction, noise=sample.noise)
+            slack = terms.pop("slack")
+            floor = rank_floor(earlier, later, O, patterns, index, s=eig.s, rho=eig.rho,
+                               space=space, noise=sample.noise)
+            dec = Decomposition.from_terms(**terms, rank_floor=floor, convexity_slack=slack)
+        check_finite(dec.as_dict(), "the chain's divergence", sizes)
+        return dec
+
+    def risk(self, design, *, generation: int | None = None, kind: str = "fixed",
+             estimator: str = "mean", covariance=None, monte_carlo: int | None = None,
+             seed: int | None = None):
+        """The risk of one generation (docs/model.md §7): see :func:`lingauss.risk`."""
+        from .risk import chain_risk
+
+        g = self._generation(generation, "generation")
+        return chain_risk(self, g, design, kind=kind, estimator=estimator,
+                          covariance=covariance, monte_carlo=monte_carlo, seed=seed)
+
+    def filters(self, s) -> np.ndarray:
+        """``f_g(s)`` for ``g = 0..G`` (G + 1, len(s)): the mean of each generation over the
+        least-squares coefficient, mode by mode — for ``pca`` students at full rank, whose
+        dropped modes (``i >= m``) have filter 0. Evaluated from the derived recursion
+        (``lingauss._generated_chains``).
+
+        >>> import numpy as np
+        >>> from lingauss import Chain, Student, Teacher
+        >>> f = Chain(Teacher(1.0, 1.0), [Student(1.0, 1.0)] * 2).filters(np.array([1.0]))
+        >>> np.round(f[:, 0], 6).tolist()     # α = 0: h, h², h³ with h = 1/2
+        [0.5, 0.25, 0.125]
+        """
+        s = np.asarray(s, dtype=float)
+        out = [gen.teacher_filter(s, self.teacher.beta, self.teacher.ridge)]
+        for student in self.students:
+            if not is_pca(student):
+                raise LingaussError("filters are defined for the pca basis (every mode "
+                                    "separates); a generation has another basis.")
+            step = gen.generation_step(s, student.beta, student.ridge, student.alpha, out[-1])
+            if student.width is not None:
+                step = np.where(np.arange(s.shape[-1]) < student.width, step, 0.0)
+            out.append(step)
+        return np.array(out)

@@ -245,3 +245,29 @@ def derive_latex(space: str = "parameter", soft_labels: str = "mean",
                                    note=REGIME_LATEX[regime], end=end)
         lines.append(r"\end{align*}")
     return "\n".join(lines) + "\n"
+
+
+def form_cell(expr: sp.Expr, room: float, prefix: str = "", *, abbreviate: bool = True
+              ) -> tuple:
+    r"""``(tex, shown, names)``: ``expr`` in its display form (``abbreviate``: see
+    :func:`display_form`) as the rows of an ``aligned`` (joined by ``\\``, each starting
+    with ``&``) that fit ``room`` ems, ``prefix`` before the first; ``shown`` the form and
+    ``names`` the term-specific abbreviations it uses."""
+    from .present import display_form
+
+    shown, names = display_form(expr, abbreviate=abbreviate)
+    rows = break_rows(shown, first=room - math_width(prefix), rest=room - 1.0)
+    tex = r" \\ ".join([f"{prefix}&{rows[0]}"] + [rf"&\quad {row}" for row in rows[1:]])
+    return tex, shown, names
+
+
+def definitions_latex(*exprs, names: dict | None = None) -> str:
+    r"""The abbreviations ``exprs`` use, defined inline: ``$a_i = \beta_T s_i + \lambda_T$,
+    …`` (empty when none)."""
+    from .present import DEFINITIONS, abbreviations_used
+
+    names = names or {}
+    used = abbreviations_used(*exprs, *names.values())
+    pairs = [(sym, DEFINITIONS[sym]) for sym in used] + list(names.items())
+    return ", ".join(f"${display_latex(sym)} = {display_latex(value)}$"
+                     for sym, value in pairs)

@@ -163,7 +163,9 @@ def _gentle(expr: sp.Expr) -> sp.Expr:
     return _positive_lead(_back(sp.factor_terms(sp.together(expr))))
 
 
-def _candidates(expr: sp.Expr) -> list:
+def _candidates(expr: sp.Expr, abbreviate: bool = True) -> list:
+    if not abbreviate:
+        return [expr, _tidy(expr), _gentle(expr), _collected(expr)]
     short = _shorter_sums(expr)
     out = [expr, short]
     for coords in (_C1, _C2):
@@ -173,23 +175,58 @@ def _candidates(expr: sp.Expr) -> list:
 
 
 @functools.lru_cache(maxsize=1024)
-def _best(expr: sp.Expr) -> sp.Expr:
+def _best(expr: sp.Expr, abbreviate: bool = True) -> sp.Expr:
     """The narrowest candidate rewrite of ``expr`` (whole, and term by term)."""
     if expr.is_Atom or not expr.free_symbols:
         return expr
-    options = _candidates(expr)
+    options = _candidates(expr, abbreviate)
     terms = sp.Add.make_args(expr)
     if len(terms) > 1:
-        options.append(sp.Add(*[min(_candidates(t), key=_cost) for t in terms],
+        options.append(sp.Add(*[min(_candidates(t, abbreviate), key=_cost) for t in terms],
                               evaluate=False))
     return min(options, key=_cost)
+
+
+def fold_v(expr: sp.Expr) -> sp.Expr:
+    """``c (x − 1 − log x)`` written ``c v(x)`` where that is shorter (forms that spell ``v``
+    out, such as leading terms of series, read as the derivation does). The logarithms are
+    split into logarithms of atoms and regrouped by their coefficient first, so that
+    ``c log a − c log b`` is seen as ``c log(a/b)``.
+
+    >>> x, y = sp.symbols("x y", positive=True)
+    >>> fold_v(3 * (x / y - 1 - sp.log(x) + sp.log(y)) / 2)
+    3*v(x/y)/2
+    """
+    if not expr.has(sp.log):
+        return expr
+    split = sp.expand(sp.expand_log(sp.expand(expr), force=True))
+    logs = sorted(split.atoms(sp.log), key=sp.default_sort_key)
+    parts = sp.collect(split, logs, evaluate=False)
+    if any(key != 1 and not isinstance(key, sp.log) for key in parts):
+        return expr
+    rest = parts.pop(sp.S.One, sp.S.Zero)
+    groups: dict = {}                     # |coefficient| -> product of the arguments
+    for log, coeff in parts.items():
+        sign = -1 if coeff.could_extract_minus_sign() else 1
+        key = sp.factor(sign * coeff)
+        groups[key] = groups.get(key, sp.S.One) * log.args[0] ** sign
+    best = expr
+    for key, x in groups.items():
+        others = sum((c * sp.log(y) for c, y in groups.items() if c != key), sp.S.Zero)
+        for arg, sign in ((x, 1), (1 / x, -1)):
+            # key·log x = sign·key·(arg − 1 − v(arg))
+            folded = sp.factor(sp.cancel(rest + sign * key * (arg - 1)))
+            new = folded - sign * key * v(sp.factor(arg)) + others
+            if sp.count_ops(new) < sp.count_ops(best):
+                best = new
+    return best
 
 
 # --------------------------------------------------------------------------------------------
 # The display form
 # --------------------------------------------------------------------------------------------
 
-def _atomise(expr: sp.Expr, names: dict) -> tuple:
+def _atomise(expr: sp.Expr, names: dict, abbreviate: bool = True) -> tuple:
     """Function calls replaced by placeholder symbols ``_F0, _F1, …`` (``{placeholder: call
     with its argument in its best form}``); a compound ``log1p`` argument is named ``ρ_i``
     (in ``names``) first."""
@@ -200,24 +237,26 @@ def _atomise(expr: sp.Expr, names: dict) -> tuple:
         expr = expr.subs(args[0], rho_i)
     calls = sorted(expr.atoms(v, log1p), key=sp.default_sort_key)
     holders = [sp.Symbol(f"_F{j}", positive=True) for j in range(len(calls))]
-    shown = {holder: call.func(_best(call.args[0]), evaluate=False)
+    shown = {holder: call.func(_best(call.args[0], abbreviate), evaluate=False)
              for holder, call in zip(holders, calls)}
     return expr.xreplace(dict(zip(calls, holders))), shown
 
 
 @functools.lru_cache(maxsize=None)
-def display_form(expr: sp.Expr) -> tuple:
+def display_form(expr: sp.Expr, *, abbreviate: bool = True) -> tuple:
     """``(shown, names)``: ``expr`` rewritten to print narrowly, and the definitions of the
     term-specific names it uses (``{ρ_i: …}``; the abbreviations ``a_i, b_i, h_i, g_i`` are
     :data:`DEFINITIONS`).
 
-    ``expand_definitions(shown, names)`` equals ``expr``. See the module docstring.
+    ``expand_definitions(shown, names)`` equals ``expr``. See the module docstring. With
+    ``abbreviate=False`` the forms stay in the model's symbols (for expressions in which
+    ``s`` is not the eigenvalue ``s_i``, such as leading terms as ``n → ∞``).
     """
     names: dict = {}
-    body, calls = _atomise(expr, names)
-    shown = _best(body).xreplace(calls)
+    body, calls = _atomise(fold_v(expr), names, abbreviate)
+    shown = _best(body, abbreviate).xreplace(calls)
     if rho_i in names:
-        names[rho_i] = _best(names[rho_i])
+        names[rho_i] = _best(names[rho_i], abbreviate)
     return shown, names
 
 

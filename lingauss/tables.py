@@ -8,8 +8,9 @@
   power-law mode ``s = n i^{−a}``, ``‖θ_i‖² = i^{−b}`` as ``n → ∞`` — computed by sympy
   (leading terms of series), not typed.
 
-LaTeX output is a ``booktabs`` ``tabular`` fragment; CSV has a header row; Markdown is a pipe
-table. Sympy is imported only by the closed-form and asymptotic tables.
+LaTeX output is a ``booktabs`` table with a caption and a label (:mod:`lingauss.latex_tables`;
+closed forms as :mod:`lingauss.symbolic.present` writes them); CSV has a header row;
+Markdown is a pipe table. Sympy is imported only by the closed-form and asymptotic tables.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 
 import numpy as np
 
-from . import latex
+from . import latex, latex_tables
 from ._timeout import with_timeout
 from ._validation import check_option
 from .divergence import TERMS, divergence
@@ -61,7 +62,7 @@ def render(header, rows, fmt: str, *, math_columns=(), caption: str | None = Non
     Cells may be numbers (6 significant digits in text and Markdown; full precision in CSV;
     numbers in JSON; in LaTeX :data:`lingauss.latex.SIGNIFICANT` significant figures in
     ``siunitx`` columns), booleans, None or text; ``math_columns`` hold LaTeX math. LaTeX is
-    a ``booktabs`` table with ``caption`` and ``label`` (:func:`lingauss.latex.table`).
+    a ``booktabs`` table with ``caption`` and ``label`` (:func:`lingauss.latex_tables.table`).
 
     >>> print(render(("term", "value"), [("bias", 0.5)], "md"))
     | term | value |
@@ -111,8 +112,8 @@ def render(header, rows, fmt: str, *, math_columns=(), caption: str | None = Non
         lines += ["| " + " | ".join(cell(j, v) for j, v in enumerate(row)) + " |"
                   for row in rows]
         return "\n".join(lines)
-    return latex.table(header, rows, caption=caption or "Computed by lingauss.", label=label,
-                       math_columns=math_columns)
+    return latex_tables.table(header, rows, caption=caption or "Computed by lingauss.",
+                              label=label, math_columns=math_columns)
 
 
 def _fmt(x) -> str:
@@ -120,7 +121,8 @@ def _fmt(x) -> str:
 
 
 def problem_caption(spec, *, rank=None) -> str:
-    r"""The problem of a spec in LaTeX, for a caption.
+    r"""The problem of a spec in LaTeX, for a caption; ``rank`` (LaTeX math, e.g.
+    ``r"1, \ldots, 8"``) replaces the spec's rank, ``"varied"`` says width and rank vary.
 
     >>> from lingauss.spec import default_spec
     >>> problem_caption(default_spec())
@@ -128,9 +130,10 @@ def problem_caption(spec, *, rank=None) -> str:
     """
     s = spec.sample
     m, r = spec.student.resolve(s.d, s.k)
-    r = r if rank is None else rank
-    return (f"$d = {s.d}$, $k = {s.k}$, $n = {s.n}$; student width $m = {m}$, rank "
-            f"$r = {latex.text(r)}$; {spec.space} space, {spec.direction} direction")
+    student = ("student width and rank varied" if rank == "varied" else
+               f"student width $m = {m}$, rank $r = {r if rank is None else rank}$")
+    return (f"$d = {s.d}$, $k = {s.k}$, $n = {s.n}$; {student}; {spec.space} space, "
+            f"{spec.direction} direction")
 
 
 def _closed_form_latex(spec, forms, dec) -> str:
@@ -159,8 +162,9 @@ def _closed_form_latex(spec, forms, dec) -> str:
                r"($z_i = Y X^\top u_i$; kept modes $i \le m$, dropped modes $i > m$) and their "
                rf"values at the spec ({problem_caption(spec)}). $\vfun(x) = x - 1 - \log x$"
                + (f"; {defs}." if defs else "."))
-    return latex.table(("term", "per-mode form", "value at the spec"), rows, caption=caption,
-                       label="tab:lingauss-closed-form", math_columns=(1,))
+    return latex_tables.table(("term", "per-mode form", "value at the spec"), rows,
+                              caption=caption, label="tab:lingauss-closed-form",
+                              math_columns=(1,))
 
 
 def closed_form_table(spec, fmt: str = "md") -> str:
@@ -220,7 +224,7 @@ def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> st
         res = explore(spec, rank=values, width=[m])
         names = list(res.terms)
         for i, r in enumerate(res.axes["rank"]):
-            rows.append((int(r),) + tuple(_fmt(res[n][i, 0]) for n in names))
+            rows.append((int(r),) + tuple(float(res[n][i, 0]) for n in names))
     else:
         widths = values if values is not None else range(1, d + 1)
         names = None
@@ -228,12 +232,13 @@ def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> st
             r = spec.student.rank if spec.student.rank is not None else min(k, int(w))
             res = explore(spec, rank=[min(r, int(w))], width=[int(w)])
             names = names or list(res.terms)
-            rows.append((int(w),) + tuple(_fmt(res[n][0, 0]) for n in names))
-    if fmt == "latex":     # numbers, not text: siunitx columns
-        rows = [(row[0],) + tuple(float(x) for x in row[1:]) for row in rows]
+            rows.append((int(w),) + tuple(float(res[n][0, 0]) for n in names))
+    if fmt != "latex":     # 6 significant digits as text (LaTeX: numbers, siunitx columns)
+        rows = [(row[0],) + tuple(_fmt(x) for x in row[1:]) for row in rows]
     what = "rank (at the spec's width)" if axis == "rank" else "width"
     caption = (rf"Every term of the exact divergence $K$ (nats) across the student's {what}: "
-               + problem_caption(spec, rank="varied" if axis == "rank" else None) + ".")
+               + problem_caption(spec, rank=rf"{rows[0][0]}, \ldots, {rows[-1][0]}"
+                                 if axis == "rank" and rows else "varied") + ".")
     return render((axis,) + tuple(names), rows, fmt, caption=caption,
                   label=f"tab:lingauss-sweep-{axis}")
 
@@ -343,8 +348,8 @@ def _asymptotic_latex(spec, lead) -> str:
                rf"$n \to \infty$ ({spec.space} space, {spec.student.soft_labels} soft labels, "
                rf"{spec.direction} direction); $\vfun(x) = x - 1 - \log x$"
                + (f"; {defs}." if defs else "."))
-    return latex.table(("term", "limit", "leading term"), rows, caption=caption,
-                       label="tab:lingauss-asymptotic", math_columns=(1, 2), long=True)
+    return latex_tables.table(("term", "limit", "leading term"), rows, caption=caption,
+                              label="tab:lingauss-asymptotic", math_columns=(1, 2), long=True)
 
 
 def table(spec, kind: str, fmt: str = "md") -> str:

@@ -16,23 +16,14 @@ from ..divergence import TERMS, Decomposition, divergence
 from ..model import DIRECTIONS, SOFT_LABELS, SPACES
 from ..expectation import expected_divergence
 from ..spec import Spec, default_spec, default_spec_text, load_spec
-from ..tables import render
+from ..tables import problem_caption, render
+from .options import latex_out, output_format
 from .parser import PROG
 
 
 # --------------------------------------------------------------------------------------------
 # Shared pieces
 # --------------------------------------------------------------------------------------------
-
-def output_format(args) -> str:
-    """The ``--format`` asked for (``--json`` is ``--format json``)."""
-    if getattr(args, "json", False):
-        if args.format not in (None, "json"):
-            raise LingaussError(f"Ambiguous arguments: --json and --format {args.format}.")
-        return "json"
-    fmt = args.format if args.format is not None else args.default_format
-    return check_option(fmt, "--format", args.formats)
-
 
 def spec_of(args) -> Spec:
     """The spec file, with ``--space``/``--direction`` overriding ``[divergence]``."""
@@ -68,11 +59,14 @@ def decomposition_rows(dec: Decomposition) -> tuple:
     return ("term", "value"), [(n, values[n]) for n in names]
 
 
-def _table(ctx, fmt, header, rows, *, head: str | None = None) -> None:
-    """A table in ``fmt``; ``head`` (the problem line) is printed above text tables only."""
+def _table(ctx, fmt, header, rows, *, head: str | None = None, caption: str | None = None,
+           label: str = "tab:lingauss", args=None) -> None:
+    """A table in ``fmt``; ``head`` (the problem line) is printed above text tables only;
+    ``caption`` and ``label`` are LaTeX's (a complete document with ``--standalone``)."""
     if head is not None and fmt == "text":
         ctx.write(head + "\n")
-    ctx.write(render(header, rows, fmt).rstrip("\n") + "\n")
+    text = render(header, rows, fmt, caption=caption, label=label).rstrip("\n") + "\n"
+    ctx.write(latex_out(text, args) if fmt == "latex" else text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,7 +81,9 @@ def divergence_command(args, ctx) -> None:
     if fmt == "json":
         ctx.write(json.dumps(dec.as_dict()) + "\n")
         return
-    _table(ctx, fmt, *decomposition_rows(dec), head=problem_line(spec))
+    _table(ctx, fmt, *decomposition_rows(dec), head=problem_line(spec), args=args,
+           caption=r"The distillation divergence $K$ and its terms (nats): "
+                   + problem_caption(spec) + ".", label="tab:lingauss-divergence")
 
 
 def expected_command(args, ctx) -> None:
@@ -106,20 +102,40 @@ def expected_command(args, ctx) -> None:
     how = (f"Monte Carlo over {args.monte_carlo} label draws (seed {args.seed})"
            if args.monte_carlo else "closed form")
     head = problem_line(spec) + f"\nexpected over the label noise: {how}"
-    _table(ctx, fmt, *decomposition_rows(dec), head=head)
+    how_tex = (f"Monte Carlo over {args.monte_carlo} label draws (seed {args.seed}), with "
+               f"standard errors" if args.monte_carlo else "closed form")
+    _table(ctx, fmt, *decomposition_rows(dec), head=head, args=args,
+           caption=r"The distillation divergence $K$ and its terms (nats) expected over the "
+                   rf"label noise ({how_tex}): " + problem_caption(spec) + ".",
+           label="tab:lingauss-expected")
 
 
 def derive_command(args, ctx) -> None:
+    if args.preamble:
+        from ..latex import PREAMBLE
+
+        if args.standalone:
+            raise LingaussError("Ambiguous arguments: --preamble and --standalone (the "
+                                "preamble is what a --standalone document starts with).")
+        ctx.write(PREAMBLE)
+        return
+    if args.standalone and not args.latex:
+        raise LingaussError("--standalone == True without --latex, must come with --latex "
+                            "(it makes a complete LaTeX document).")
     from .. import symbolic    # sympy is imported only by this command
 
     space = check_option(args.space, "--space", SPACES)
     soft = check_option(args.soft_labels, "--soft-labels", SOFT_LABELS)
     direction = check_option(args.direction, "--direction", DIRECTIONS)
     flavour = check_option(args.flavour, "--flavour", symbolic.FLAVOURS)
-    forms = symbolic.derive(space, soft, direction, flavour)
     if args.latex:
-        show = symbolic.latex
-    elif args.pretty:
+        from ..latex import check_ascii
+        from ..symbolic.layout import derive_latex
+
+        ctx.write(latex_out(check_ascii(derive_latex(space, soft, direction, flavour)), args))
+        return
+    forms = symbolic.derive(space, soft, direction, flavour)
+    if args.pretty:
         import sympy
 
         def show(expr):
@@ -154,7 +170,10 @@ def check_command(args, ctx) -> int:
     if fmt == "json":
         ctx.write(render(header, body, "json") + "\n")
         return 1 if failed else 0
-    _table(ctx, fmt, header, body, head=problem_line(spec))
+    _table(ctx, fmt, header, body, head=problem_line(spec), args=args,
+           caption=r"Verification: independent routes compared on the problem ("
+                   + problem_caption(spec) + "), the largest discrepancy of each pair and its "
+                   "tolerance.", label="tab:lingauss-check")
     if fmt == "text":
         counts = {s: sum(row.status == s for row in rows) for s in ("pass", "fail", "skipped")}
         ctx.write(f"{counts['pass']} passed, {counts['fail']} failed, "
@@ -215,7 +234,10 @@ def design_command(args, ctx) -> None:
         rows.append((label,) + ((None, None, None, None) if c is None else
                                 (c.rank, c.width, c.parameters, c.divergence)))
     head = (problem_line(spec) + "\n" + rec.summary())
-    _table(ctx, fmt, header, rows, head=head)
+    _table(ctx, fmt, header, rows, head=head, args=args,
+           caption=rf"The smallest students whose divergence is within the budget "
+                   rf"$K \le {rec.budget:.4g}$ nats: " + problem_caption(spec, rank="varied")
+                   + ".", label="tab:lingauss-design")
     if fmt != "text":
         return
     ctx.write(f"Pareto frontier: {len(rec.frontier)} of {len(rec.candidates)} sizes "
@@ -281,7 +303,12 @@ def bounds_command(args, ctx) -> int:
             at = header.index("violated")
             rows = [row[:at] + ("VIOLATED" if row[at] else "no",) + row[at + 1:]
                     for row in rows]
-        _table(ctx, fmt, header, rows, head=problem_line(spec, rank="1.."))
+        _table(ctx, fmt, header, rows, head=problem_line(spec, rank="1.."), args=args,
+               caption=r"The paper's generalisation bounds beside the exact gap difference "
+                       r"$\Delta = \mathrm{E}\,\mathrm{gap}_S - \mathrm{E}\,\mathrm{gap}_T$ "
+                       r"at every rank, width and soft-label mode, with their slack: "
+                       + problem_caption(spec, rank=r"1, \ldots, \min(k, m)") + ".",
+               label="tab:lingauss-bounds" + ("-wide" if args.wide else ""))
         if fmt == "text":
             for note in results[0][3].notes if results else ():
                 ctx.write(f"note: {note}\n")
@@ -313,7 +340,8 @@ def table_command(args, ctx) -> None:
     check_option(args.kind, "--kind", KINDS)
     fmt = output_format(args)
     spec = spec_of(args)
-    ctx.write(table(spec, args.kind, fmt).rstrip("\n") + "\n")
+    text = table(spec, args.kind, fmt).rstrip("\n") + "\n"
+    ctx.write(latex_out(text, args) if fmt == "latex" else text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,8 +372,11 @@ def demo_command(args, ctx) -> None:
         dec = divergence(spec.teacher, spec.student.replace(rank=r), spec.sample,
                          space=spec.space, direction=spec.direction)
         rows.append((r,) + tuple(getattr(dec, name) for name in columns))
-    _table(ctx, fmt, ("rank",) + columns, rows,
-           head=problem_line(spec, rank=f"{ranks[0]}..{ranks[-1]}"))
+    _table(ctx, fmt, ("rank",) + columns, rows, args=args,
+           head=problem_line(spec, rank=f"{ranks[0]}..{ranks[-1]}"),
+           caption=r"The default problem: the divergence $K$ and its terms (nats) at every "
+                   r"rank: " + problem_caption(spec, rank=rf"{ranks[0]}, \ldots, {ranks[-1]}")
+                   + ".", label="tab:lingauss-demo")
     if folder is None:
         return
     from .. import plots
@@ -356,6 +387,8 @@ def demo_command(args, ctx) -> None:
         ctx.files.add(folder / f"{kind}.png", lambda path, fig=fig: plots.save(fig, path))
     for name, kind, tfmt in DEMO_TABLES:
         text = table(spec, kind, tfmt).rstrip("\n") + "\n"
+        if tfmt == "latex":
+            text = latex_out(text, args)
         ctx.files.add(folder / name,
                       lambda path, text=text: path.write_text(text, encoding="utf-8"))
     if fmt == "text":

@@ -8,7 +8,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from ..latex import TEXT_WIDTH_PT, ems, math_width
-from .core import LATEX_NAMES, v
+from .core import LATEX_NAMES
 from .present import DISPLAY_NAMES
 
 

@@ -17,7 +17,7 @@ from ..model import DIRECTIONS, SOFT_LABELS, SPACES
 from ..expectation import expected_divergence
 from ..spec import Spec, default_spec, default_spec_text, load_spec
 from ..tables import problem_caption, render
-from .options import latex_out, output_format
+from .options import latex_out, output_format, plot_options
 from .parser import PROG
 
 
@@ -326,12 +326,20 @@ def bounds_command(args, ctx) -> int:
 def plot_command(args, ctx) -> None:
     from .. import plots
 
+    from ..plots.canvas import apply_limits
+
     check_option(args.kind, "--kind", plots.PLOT_KINDS)
-    plots.check_output_path(args.output)          # before any work: bad paths write nothing
+    options = plot_options(args)                  # before any work: bad values write nothing
+    plots.check_output_path(args.output)
     spec = spec_of(args)
-    fig = plots.figure(spec, args.kind)
+    fig = plots.figure(spec, args.kind, style=options["style"], size=options["size"],
+                       font_size=options["font_size"], title=options["title"])
+    apply_limits(fig, options["xlim"], options["ylim"], names=("--xlim", "--ylim"))
     ctx.files.add(args.output, lambda path: plots.save(fig, path))
     ctx.write(f"wrote {args.output}\n")
+    if not options["title"]:
+        for text in fig.hidden_titles:
+            ctx.write("title (not drawn): " + " ".join(text.split()) + "\n")
 
 
 def table_command(args, ctx) -> None:

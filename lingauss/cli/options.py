@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from .._validation import LingaussError, check_option
+import math
+
+from .._validation import LingaussError, check_option, check_real
 
 
 def output_format(args) -> str:
@@ -32,3 +34,59 @@ def latex_out(text: str, args) -> str:
     return latex.document(text) if getattr(args, "standalone", False) else text
 
 
+
+
+def number_pair(text, option: str, what: str, example: str):
+    """``"a,b"`` as two finite numbers (None stays None).
+
+    >>> number_pair("3.4, 2.5", "--size", "W,H in inches", "3.4,2.5")
+    (3.4, 2.5)
+    >>> number_pair("3.4x2.5", "--size", "W,H in inches", "3.4,2.5")
+    Traceback (most recent call last):
+    ...
+    lingauss.LingaussError: --size == '3.4x2.5', must be two numbers W,H in inches, e.g. 3.4,2.5.
+    """
+    if text is None:
+        return None
+    parts = str(text).split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 2 or not all(math.isfinite(v) for v in values):
+        raise LingaussError(f"{option} == {text!r}, must be two numbers {what}, e.g. "
+                            f"{example}.")
+    return values
+
+
+def plot_options(args) -> dict:
+    """The figure options of ``lingauss plot``, checked before any work.
+
+    >>> import argparse
+    >>> plot_options(argparse.Namespace(style="paper", size=None, font_size="9", xlim="1,8",
+    ...                                 ylim=None, no_title=True))
+    {'style': 'paper', 'size': None, 'font_size': 9.0, 'xlim': (1.0, 8.0), 'ylim': None, 'title': False}
+    """
+    from ..plots import STYLES
+
+    style = check_option(args.style, "--style", tuple(STYLES))
+    size = number_pair(args.size, "--size", "W,H in inches", "3.4,2.5")
+    if size is not None:
+        size = tuple(check_real(v, f"--size {'W' if j == 0 else 'H'}", low=0.5, high=50,
+                                low_inclusive=True) for j, v in enumerate(size))
+    font_size = None
+    if args.font_size is not None:
+        try:
+            font_size = float(args.font_size)
+        except ValueError:
+            raise LingaussError(f"--font-size == {args.font_size!r}, must be a number of "
+                                f"points, e.g. 8.") from None
+        font_size = check_real(font_size, "--font-size", low=4, high=72, low_inclusive=True)
+    limits = {}
+    for name in ("xlim", "ylim"):
+        pair = number_pair(getattr(args, name), f"--{name}", "LO,HI", "0,10")
+        if pair is not None and not pair[0] < pair[1]:
+            raise LingaussError(f"--{name} == {getattr(args, name)!r}, must have LO < HI.")
+        limits[name] = pair
+    return dict(style=style, size=size, font_size=font_size, **limits,
+                title=not args.no_title)

@@ -222,7 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
     p.add_argument("--kind", required=True, help="one of " + ", ".join(PLOT_KINDS))
     p.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help="output file: .png, .pdf or .svg")
+                   help="output file: .png (300 dpi), .pdf or .svg (TrueType fonts)")
+    p.add_argument("--style", default="default", metavar="STYLE",
+                   help="sizes and fonts: default, paper (one column, 8 pt) or slides")
+    p.add_argument("--size", metavar="W,H", default=None,
+                   help="figure size in inches, e.g. 3.4,2.5 (instead of the style's)")
+    p.add_argument("--font-size", metavar="PT", default=None,
+                   help="font size in points (instead of the style's)")
+    p.add_argument("--xlim", metavar="LO,HI", default=None,
+                   help="x-axis limits in data units (a heat map keeps the cells within)")
+    p.add_argument("--ylim", metavar="LO,HI", default=None, help="y-axis limits")
+    p.add_argument("--no-title", action="store_true",
+                   help="draw no title (its text is printed, for the caption)")
     _overrides(p)
     p.set_defaults(run=C.plot_command)
 

@@ -210,15 +210,16 @@ def fold_v(expr: sp.Expr) -> sp.Expr:
         sign = -1 if coeff.could_extract_minus_sign() else 1
         key = sp.factor(sign * coeff)
         groups[key] = groups.get(key, sp.S.One) * log.args[0] ** sign
-    best = expr
+    best, best_ops = expr, sp.count_ops(expr)
     for key, x in groups.items():
         others = sum((c * sp.log(y) for c, y in groups.items() if c != key), sp.S.Zero)
         for arg, sign in ((x, 1), (1 / x, -1)):
             # key·log x = sign·key·(arg − 1 − v(arg))
-            folded = sp.factor(sp.cancel(rest + sign * key * (arg - 1)))
-            new = folded - sign * key * v(sp.factor(arg)) + others
-            if sp.count_ops(new) < sp.count_ops(best):
-                best = new
+            folded = sp.cancel(rest + sign * key * (arg - 1))
+            new = folded - sign * key * v(arg) + others
+            ops = sp.count_ops(new)
+            if ops < best_ops:
+                best, best_ops = new, ops
     return best
 
 

@@ -80,9 +80,9 @@ def check_size(size, name: str = "size") -> tuple:
                  for j, v in enumerate(size))
 
 
-def resolve_style(style="default", *, size=None, font_size=None) -> Style:
-    """The :class:`Style` named ``style`` with ``size`` (inches, every shape) and
-    ``font_size`` (pt) of one's own.
+def resolve_style(style=None, *, size=None, font_size=None) -> Style:
+    """The :class:`Style` named ``style`` (None: the current one, see :func:`use_style`)
+    with ``size`` (inches, every shape) and ``font_size`` (pt) of one's own.
 
     >>> resolve_style("paper", font_size=9).font_size
     9.0
@@ -91,8 +91,12 @@ def resolve_style(style="default", *, size=None, font_size=None) -> Style:
     ...
     lingauss.LingaussError: Unknown value for style: 'poster'. Possible values: ('default', 'paper', 'slides').
     """
-    base = style if isinstance(style, Style) else STYLES[check_option(style, "style",
-                                                                      tuple(STYLES))]
+    if style is None:
+        base = current_style()
+    elif isinstance(style, Style):
+        base = style
+    else:
+        base = STYLES[check_option(style, "style", tuple(STYLES))]
     if size is not None:
         w, h = check_size(size)
         base = replace(base, single=(w, h), heatmap=(w, h), panel=(w / 2, h))

@@ -22,7 +22,7 @@ PLOT_KINDS = ("terms-vs-rank", "terms-vs-width", "heatmap", "heatmap-ridge", "fr
               "sample-size", "soft-labels")
 
 
-def figure(spec, kind: str, *, style="default", size=None, font_size=None, xlim=None,
+def figure(spec, kind: str, *, style=None, size=None, font_size=None, xlim=None,
            ylim=None, title: bool = True):
     """The figure of one plot kind for a spec (see ``lingauss plot --help``).
 
@@ -34,8 +34,9 @@ def figure(spec, kind: str, *, style="default", size=None, font_size=None, xlim=
     spec : lingauss.Spec
     kind : str
         One of :data:`PLOT_KINDS`.
-    style : {"default", "paper", "slides"}
-        Sizes and fonts (:data:`lingauss.plots.STYLES`).
+    style : {"default", "paper", "slides"}, optional
+        Sizes and fonts (:data:`lingauss.plots.STYLES`); by default the style of the
+        enclosing :func:`lingauss.plots.use_style` block, or ``"default"``.
     size : (float, float), optional
         Width and height in inches (instead of the style's).
     font_size : float, optional

@@ -93,7 +93,7 @@ def table(header_row, rows, *, caption: str, label: str, math_columns=(),
     \centering
     \caption{Terms.}
     \label{tab:terms}
-    \begin{tabular}{lS[table-format=2.4]}
+    \begin{tabular}{lS[table-format=2.4,group-digits=integer]}
     \toprule
     {$\mathrm{term}$} & {$\mathrm{value}$} \\
     \midrule
@@ -119,7 +119,7 @@ def table(header_row, rows, *, caption: str, label: str, math_columns=(),
                 any(v is not None for v in column):
             texts = [number(v) if v is not None else "" for v in column]
             fmt = table_format(texts)
-            kinds.append(f"S[table-format={fmt}]")
+            kinds.append(f"S[table-format={fmt},group-digits=integer]")
             for i, t_ in enumerate(texts):
                 cells[i][j] = t_
             body_w = _number_width(fmt)

@@ -15,40 +15,15 @@ from .._validation import LingaussError, check_int, check_option
 from ..divergence import TERMS, Decomposition, divergence
 from ..model import DIRECTIONS, SOFT_LABELS, SPACES
 from ..expectation import expected_divergence
-from ..spec import Spec, default_spec, default_spec_text, load_spec
+from ..spec import default_spec, default_spec_text, load_spec
 from ..tables import problem_caption, render
-from .options import latex_out, output_format, plot_options
+from .options import latex_out, output_format, plot_options, problem_line, spec_of
 from .parser import PROG
 
 
 # --------------------------------------------------------------------------------------------
 # Shared pieces
 # --------------------------------------------------------------------------------------------
-
-def spec_of(args) -> Spec:
-    """The spec file, with ``--space``/``--direction`` overriding ``[divergence]``."""
-    spec = load_spec(args.spec)
-    changes = {}
-    if getattr(args, "space", None) is not None:
-        changes["space"] = check_option(args.space, "--space", SPACES)
-    if getattr(args, "direction", None) is not None:
-        changes["direction"] = check_option(args.direction, "--direction", DIRECTIONS)
-    return spec.replace(**changes)
-
-
-def problem_line(spec: Spec, *, rank: str | None = None) -> str:
-    """One line naming the problem: sizes, width, rank, space and direction.
-
-    >>> print(problem_line(default_spec()))
-    <default spec>: d=32 k=8 n=64 width=16 rank=8 space=parameter direction=forward
-    """
-    s = spec.sample
-    m, r = spec.student.resolve(s.d, s.k)
-    r = r if rank is None else rank
-    source = "<default spec>" if spec.path is None else str(spec.path)
-    return (f"{source}: d={s.d} k={s.k} n={s.n} width={m} rank={r} "
-            f"space={spec.space} direction={spec.direction}")
-
 
 def decomposition_rows(dec: Decomposition) -> tuple:
     """``(header, rows)``: one row per term, with a std. error column when present."""

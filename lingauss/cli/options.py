@@ -1,6 +1,7 @@
-"""Option values the parser cannot check alone: the output format (``--json``,
-``--standalone``), LaTeX snippets or documents, and the figure options of ``lingauss plot``
-(``--size``, ``--font-size``, ``--xlim``, ``--ylim``): each bad value is one
+"""Option values the parser cannot check alone: the spec with its ``--space``/``--direction``
+overrides (and its one-line description), the output format (``--json``, ``--standalone``),
+LaTeX snippets or documents, and the figure options of ``lingauss plot`` (``--size``,
+``--font-size``, ``--xlim``, ``--ylim``): each bad value is one
 :class:`lingauss.LingaussError` naming the option, the value and the rule."""
 
 from __future__ import annotations
@@ -8,6 +9,34 @@ from __future__ import annotations
 import math
 
 from .._validation import LingaussError, check_option, check_real
+from ..model import DIRECTIONS, SPACES
+from ..spec import Spec, load_spec
+
+
+def spec_of(args) -> Spec:
+    """The spec file, with ``--space``/``--direction`` overriding ``[divergence]``."""
+    spec = load_spec(args.spec)
+    changes = {}
+    if getattr(args, "space", None) is not None:
+        changes["space"] = check_option(args.space, "--space", SPACES)
+    if getattr(args, "direction", None) is not None:
+        changes["direction"] = check_option(args.direction, "--direction", DIRECTIONS)
+    return spec.replace(**changes)
+
+
+def problem_line(spec: Spec, *, rank: str | None = None) -> str:
+    """One line naming the problem: sizes, width, rank, space and direction.
+
+    >>> from lingauss.spec import default_spec
+    >>> print(problem_line(default_spec()))
+    <default spec>: d=32 k=8 n=64 width=16 rank=8 space=parameter direction=forward
+    """
+    s = spec.sample
+    m, r = spec.student.resolve(s.d, s.k)
+    r = r if rank is None else rank
+    source = "<default spec>" if spec.path is None else str(spec.path)
+    return (f"{source}: d={s.d} k={s.k} n={s.n} width={m} rank={r} "
+            f"space={spec.space} direction={spec.direction}")
 
 
 def output_format(args) -> str:

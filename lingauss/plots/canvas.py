@@ -73,7 +73,15 @@ _ACTIVE: contextvars.ContextVar = contextvars.ContextVar("lingauss_plot_style", 
 
 
 def check_size(size, name: str = "size") -> tuple:
-    """``(width, height)`` in inches, each a finite number in ``[0.5, 50]``."""
+    """``(width, height)`` in inches, each a finite number in ``[0.5, 50]``.
+
+    >>> check_size((3.4, 2.5))
+    (3.4, 2.5)
+    >>> check_size((3.4, 100))
+    Traceback (most recent call last):
+    ...
+    lingauss.LingaussError: size[1] == 100, must be <= 50.
+    """
     if not isinstance(size, (tuple, list)) or len(size) != 2:
         raise LingaussError(f"{name} == {size!r}, must be (width, height) in inches.")
     return tuple(check_real(v, f"{name}[{j}]", low=0.5, high=50, low_inclusive=True)
@@ -141,7 +149,13 @@ def styled(fn):
 class LingaussFigure(Figure):
     """A :class:`matplotlib.figure.Figure` that a notebook shows as PNG or SVG (no
     ``%matplotlib inline`` needed), knows its data panels (not the colour bars) and its
-    titles."""
+    titles.
+
+    >>> from lingauss.plots import frontier_plot
+    >>> fig = frontier_plot([1, 2], [2.0, 1.0])
+    >>> fig._repr_png_()[:4], len(fig.panels), fig.titles()
+    (b'\x89PNG', 1, ['Size against divergence: the Pareto frontier'])
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -234,7 +248,15 @@ def tick_label(value: float) -> str:
 
 
 def check_limits(value, name: str) -> tuple | None:
-    """``(lo, hi)``, finite with ``lo < hi`` (None stays None)."""
+    """``(lo, hi)``, finite with ``lo < hi`` (None stays None).
+
+    >>> check_limits((1, 8), "xlim")
+    (1.0, 8.0)
+    >>> check_limits((8, 1), "xlim")
+    Traceback (most recent call last):
+    ...
+    lingauss.LingaussError: xlim == (8, 1), must have low < high.
+    """
     if value is None:
         return None
     if not isinstance(value, (tuple, list)) or len(value) != 2:
@@ -249,7 +271,13 @@ def apply_limits(fig: LingaussFigure, xlim=None, ylim=None, *, names=("xlim", "y
                  ) -> LingaussFigure:
     """Axis limits in data units on every panel. A heat map's cells are grid values: the
     limits keep the cells whose values lie within them. A log axis needs ``low > 0``.
-    ``names`` name the two limits in messages."""
+    ``names`` name the two limits in messages.
+
+    >>> from lingauss.plots import frontier_plot
+    >>> fig = apply_limits(frontier_plot([1, 2, 3], [3.0, 2.0, 1.0]), xlim=(0, 4))
+    >>> [float(x) for x in fig.panels[0].get_xlim()]
+    [0.0, 4.0]
+    """
     for which, lim, name in (("x", check_limits(xlim, names[0]), names[0]),
                              ("y", check_limits(ylim, names[1]), names[1])):
         if lim is None:

@@ -14,6 +14,7 @@ from ..design import pareto_mask
 from .canvas import (axis_length, new_figure, outside_legend, set_title, spaced_ticks, styled,
                      tick_label)
 from .style import (COLOURS, DIVERGENCE_LABEL, MAX_TICKS, STACK, TERM_LABELS, axis_label,
+                    check_pareto,
                     axis_values, check_fixed, check_sweep, draw_terms, held, slice_axes,
                     symbol, term_values, with_held, x_axis)
 
@@ -152,24 +153,6 @@ def heatmap(sweep, x: str, y: str, *, term: str = "total", fixed=None, log: bool
     set_title(ax, with_held(f"{TERM_LABELS.get(term, term)} over {symbol(x)} × {symbol(y)}",
                             _both(held(sweep, index), held_too)))
     return fig
-
-
-def check_pareto(pareto, n: int) -> np.ndarray:
-    arr = np.asarray(pareto)
-    if arr.dtype == bool:
-        if arr.shape != (n,):
-            raise LingaussError(
-                f"pareto has shape {arr.shape}, must be a boolean mask of shape ({n},).")
-        return arr
-    if arr.ndim == 1 and (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
-        mask = np.zeros(n, dtype=bool)
-        for i, value in enumerate(arr):
-            mask[check_int(value, f"pareto[{i}]", low=0, high=n - 1,
-                           high_rule="len(sizes) - 1")] = True
-        return mask
-    raise LingaussError(
-        f"pareto == {pareto!r}, must be a boolean mask of shape ({n},) or a 1-D array of "
-        f"indices.")
 
 
 @styled

@@ -168,3 +168,19 @@ def draw_terms(ax, sweep, axis: str, index: dict, *, bound: bool):
     outside_legend(ax, handles)
 
 
+def check_pareto(pareto, n: int) -> np.ndarray:
+    arr = np.asarray(pareto)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise LingaussError(
+                f"pareto has shape {arr.shape}, must be a boolean mask of shape ({n},).")
+        return arr
+    if arr.ndim == 1 and (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+        mask = np.zeros(n, dtype=bool)
+        for i, value in enumerate(arr):
+            mask[check_int(value, f"pareto[{i}]", low=0, high=n - 1,
+                           high_rule="len(sizes) - 1")] = True
+        return mask
+    raise LingaussError(
+        f"pareto == {pareto!r}, must be a boolean mask of shape ({n},) or a 1-D array of "
+        f"indices.")

@@ -66,7 +66,7 @@ _SETTINGS = {"symbol_names": {**LATEX_NAMES, **DISPLAY_NAMES}}
 def display_latex(expr: sp.Expr) -> str:
     r"""LaTeX of a display form (:func:`lingauss.symbolic.present.display_form`).
 
-    >>> from lingauss.symbolic import s, tau2
+    >>> from lingauss.symbolic import s, tau2, v
     >>> display_latex(v(s * tau2) / 2)
     '\\frac{1}{2} \\vfun\\left(s_i \\tau^2\\right)'
     """
@@ -174,7 +174,12 @@ GLOSSARY = (
 
 
 def equation_rows(lhs: str, expr: sp.Expr, note: str = "", end: str = r" \\") -> list:
-    """Rows of an ``align*`` for ``lhs = expr`` (broken to fit), ``note`` after the last."""
+    r"""Rows of an ``align*`` for ``lhs = expr`` (broken to fit), ``note`` after the last.
+
+    >>> from lingauss.symbolic import r, s
+    >>> equation_rows("x", r * s, note=r"\text{kept}", end=".")
+    ['  x &= r s_i \\qquad \\text{kept}.']
+    """
     room = LINE_EMS - math_width(lhs) - 1.5
     rows = break_rows(expr, first=room, rest=room - 1.0)
     lines = [f"  {lhs} &= {rows[0]}"] + [rf"  &\quad {row}" for row in rows[1:]]
@@ -252,7 +257,12 @@ def form_cell(expr: sp.Expr, room: float, prefix: str = "", *, abbreviate: bool 
     r"""``(tex, shown, names)``: ``expr`` in its display form (``abbreviate``: see
     :func:`display_form`) as the rows of an ``aligned`` (joined by ``\\``, each starting
     with ``&``) that fit ``room`` ems, ``prefix`` before the first; ``shown`` the form and
-    ``names`` the term-specific abbreviations it uses."""
+    ``names`` the term-specific abbreviations it uses.
+
+    >>> from lingauss.symbolic import derive
+    >>> print(form_cell(derive()["kept"]["variance"], 20, prefix="i \\le m: ")[0])
+    i \le m: &\frac{r}{2} \vfun\left(\frac{a_i}{b_i}\right)
+    """
     from .present import display_form
 
     shown, names = display_form(expr, abbreviate=abbreviate)
@@ -263,7 +273,12 @@ def form_cell(expr: sp.Expr, room: float, prefix: str = "", *, abbreviate: bool 
 
 def definitions_latex(*exprs, names: dict | None = None) -> str:
     r"""The abbreviations ``exprs`` use, defined inline: ``$a_i = \beta_T s_i + \lambda_T$,
-    …`` (empty when none)."""
+    …`` (empty when none).
+
+    >>> from lingauss.symbolic.present import a_i
+    >>> print(definitions_latex(a_i ** 2))
+    $a_i = \beta_T s_i + \lambda_T$
+    """
     from .present import DEFINITIONS, abbreviations_used
 
     names = names or {}

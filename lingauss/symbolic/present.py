@@ -252,6 +252,15 @@ def display_form(expr: sp.Expr, *, abbreviate: bool = True) -> tuple:
     ``expand_definitions(shown, names)`` equals ``expr``. See the module docstring. With
     ``abbreviate=False`` the forms stay in the model's symbols (for expressions in which
     ``s`` is not the eigenvalue ``s_i``, such as leading terms as ``n → ∞``).
+
+    Examples
+    --------
+    >>> from lingauss.symbolic import derive
+    >>> display_form(derive()["kept"]["bias"])[0]
+    a_i*s*(g_i - h_i)**2*(nu**2*r + s*thetaQ2)/2
+    >>> shown, names = display_form(derive("parameter", "sampled")["kept"]["convexity_slack"])
+    >>> shown, list(names)
+    (r*log1p(rho_i)/2, [rho_i])
     """
     names: dict = {}
     body, calls = _atomise(fold_v(expr), names, abbreviate)
@@ -263,7 +272,11 @@ def display_form(expr: sp.Expr, *, abbreviate: bool = True) -> tuple:
 
 def abbreviations_used(*exprs) -> tuple:
     """The abbreviations (in definition order) that the given display forms use, with the
-    ones their definitions need (``g_i`` needs ``a_i`` and ``b_i``, ``h_i`` needs ``a_i``)."""
+    ones their definitions need (``g_i`` needs ``a_i`` and ``b_i``, ``h_i`` needs ``a_i``).
+
+    >>> abbreviations_used(h_i ** 2)
+    (a_i, h_i)
+    """
     used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
     for sym in reversed(tuple(DEFINITIONS)):
         if sym in used:

@@ -8,8 +8,9 @@
   power-law mode ``s = n i^{−a}``, ``‖θ_i‖² = i^{−b}`` as ``n → ∞`` — computed by sympy
   (leading terms of series), not typed.
 
-LaTeX output is a ``booktabs`` ``tabular`` fragment; CSV has a header row; Markdown is a pipe
-table. Sympy is imported only by the closed-form and asymptotic tables.
+LaTeX output is a ``booktabs`` table with a caption and a label (:mod:`lingauss.latex_tables`;
+closed forms as :mod:`lingauss.symbolic.present` writes them); CSV has a header row;
+Markdown is a pipe table. Sympy is imported only by the closed-form and asymptotic tables.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 
 import numpy as np
 
+from . import latex, latex_tables
 from ._timeout import with_timeout
 from ._validation import check_option
 from .divergence import TERMS, divergence
@@ -53,11 +55,14 @@ def _json_value(value):
     return value
 
 
-def render(header, rows, fmt: str, *, math_columns=()) -> str:
-    """A table as plain text, Markdown, LaTeX (booktabs), CSV or JSON.
+def render(header, rows, fmt: str, *, math_columns=(), caption: str | None = None,
+           label: str = "tab:lingauss") -> str:
+    """A table as plain text, Markdown, LaTeX, CSV or JSON.
 
-    Cells may be numbers (6 significant digits in text, Markdown and LaTeX; full precision
-    in CSV; numbers in JSON), booleans, None or text; ``math_columns`` hold LaTeX math.
+    Cells may be numbers (6 significant digits in text and Markdown; full precision in CSV;
+    numbers in JSON; in LaTeX :data:`lingauss.latex.SIGNIFICANT` significant figures in
+    ``siunitx`` columns), booleans, None or text; ``math_columns`` hold LaTeX math. LaTeX is
+    a ``booktabs`` table with ``caption`` and ``label`` (:func:`lingauss.latex_tables.table`).
 
     >>> print(render(("term", "value"), [("bias", 0.5)], "md"))
     | term | value |
@@ -96,32 +101,77 @@ def render(header, rows, fmt: str, *, math_columns=()) -> str:
         return "\n".join([line(header), line(["-" * w for w in widths])]
                          + [line(row) for row in cells])
 
-    def cell(j, value, latex):
+    def cell(j, value):
         text = _cell(value)
         if j in math_columns and text:
             return f"${text}$"
-        if latex:
-            return text.replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")
         return text.replace("|", r"\|")
 
     if fmt == "md":
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(cell(j, v, False) for j, v in enumerate(row)) + " |"
+        lines += ["| " + " | ".join(cell(j, v) for j, v in enumerate(row)) + " |"
                   for row in rows]
         return "\n".join(lines)
-    lines = [r"\begin{tabular}{" + "l" * len(header) + "}", r"\toprule",
-             " & ".join(cell(-1, h, True) for h in header) + r" \\", r"\midrule"]
-    lines += [" & ".join(cell(j, v, True) for j, v in enumerate(row)) + r" \\" for row in rows]
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines)
+    return latex_tables.table(header, rows, caption=caption or "Computed by lingauss.",
+                              label=label, math_columns=math_columns)
 
 
 def _fmt(x) -> str:
     return "" if x is None else f"{x:.6g}"
 
 
+def problem_caption(spec, *, rank=None) -> str:
+    r"""The problem of a spec in LaTeX, for a caption; ``rank`` (LaTeX math, e.g.
+    ``r"1, \ldots, 8"``) replaces the spec's rank, ``"varied"`` says width and rank vary.
+
+    >>> from lingauss.spec import default_spec
+    >>> problem_caption(default_spec())
+    '$d = 32$, $k = 8$, $n = 64$; student width $m = 16$, rank $r = 8$; parameter space, forward direction'
+    """
+    s = spec.sample
+    m, r = spec.student.resolve(s.d, s.k)
+    student = ("student width and rank varied" if rank == "varied" else
+               f"student width $m = {m}$, rank $r = {r if rank is None else rank}$")
+    return (f"$d = {s.d}$, $k = {s.k}$, $n = {s.n}$; {student}; {spec.space} space, "
+            f"{spec.direction} direction")
+
+
+def _closed_form_latex(spec, forms, dec) -> str:
+    """The closed-form table in LaTeX: one row per term and regime, forms that fit."""
+    from .symbolic.layout import TERM_LATEX, definitions_latex, form_cell
+
+    room = 0.9 * (latex.ems(latex.TEXT_WIDTH_PT) - 10.5 - 3.5 - 3.6)
+    rows, shown, names = [], [], {}
+    sums = {"total": ("bias", "variance", "rank_bottleneck"),
+            "rank_bottleneck": ("bottleneck_mean", "bottleneck_covariance")}
+    for name in (n for n in TERMS if n in dec):
+        if name in sums:
+            tex = " + ".join(TERM_LATEX[p] for p in sums[name])
+            rows.append((name, tex, dec[name]))
+        elif name in forms["kept"]:
+            for regime, tag in (("kept", r"i \le m\colon\ "), ("dropped", r"i > m\colon\ ")):
+                tex, form, extra = form_cell(forms[regime][name], room, prefix=tag)
+                shown.append(form)
+                names.update(extra)
+                rows.append((name if regime == "kept" else None, tex,
+                             dec[name] if regime == "kept" else None))
+        else:
+            rows.append((name, "", dec[name]))
+    defs = definitions_latex(*shown, names=names)
+    caption = (r"Per-mode closed forms of the terms of $K = \sum_i K_i$ given the sample "
+               r"($z_i = Y X^\top u_i$; kept modes $i \le m$, dropped modes $i > m$) and their "
+               rf"values at the spec ({problem_caption(spec)}). $\vfun(x) = x - 1 - \log x$"
+               + (f"; {defs}." if defs else "."))
+    return latex_tables.table(("term", "per-mode form", "value at the spec"), rows,
+                              caption=caption, label="tab:lingauss-closed-form",
+                              math_columns=(1,))
+
+
 def closed_form_table(spec, fmt: str = "md") -> str:
     """Each term's per-mode closed form (kept and dropped modes) and its value at the spec.
+
+    In LaTeX the forms are the display forms of :mod:`lingauss.symbolic.present` (shorter,
+    in ``a_i, b_i, h_i, g_i``, defined in the caption), one row per term and regime.
 
     Examples
     --------
@@ -137,6 +187,8 @@ def closed_form_table(spec, fmt: str = "md") -> str:
     forms = symbolic.derive(spec.space, student.soft_labels, spec.direction, "conditional")
     dec = divergence(spec.teacher, student, spec.sample, space=spec.space,
                      direction=spec.direction).as_dict()
+    if fmt == "latex":
+        return _closed_form_latex(spec, forms, dec)
     rows = []
     for name in TERMS:
         if name not in dec:
@@ -172,7 +224,7 @@ def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> st
         res = explore(spec, rank=values, width=[m])
         names = list(res.terms)
         for i, r in enumerate(res.axes["rank"]):
-            rows.append((int(r),) + tuple(_fmt(res[n][i, 0]) for n in names))
+            rows.append((int(r),) + tuple(float(res[n][i, 0]) for n in names))
     else:
         widths = values if values is not None else range(1, d + 1)
         names = None
@@ -180,8 +232,15 @@ def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> st
             r = spec.student.rank if spec.student.rank is not None else min(k, int(w))
             res = explore(spec, rank=[min(r, int(w))], width=[int(w)])
             names = names or list(res.terms)
-            rows.append((int(w),) + tuple(_fmt(res[n][0, 0]) for n in names))
-    return render((axis,) + tuple(names), rows, fmt)
+            rows.append((int(w),) + tuple(float(res[n][0, 0]) for n in names))
+    if fmt != "latex":     # 6 significant digits as text (LaTeX: numbers, siunitx columns)
+        rows = [(row[0],) + tuple(_fmt(x) for x in row[1:]) for row in rows]
+    what = "rank (at the spec's width)" if axis == "rank" else "width"
+    caption = (rf"Every term of the exact divergence $K$ (nats) across the student's {what}: "
+               + problem_caption(spec, rank=rf"{rows[0][0]}, \ldots, {rows[-1][0]}"
+                                 if axis == "rank" and rows else "varied") + ".")
+    return render((axis,) + tuple(names), rows, fmt, caption=caption,
+                  label=f"tab:lingauss-sweep-{axis}")
 
 
 def _back(expr, eps, n):
@@ -251,10 +310,46 @@ def asymptotic_table(spec, fmt: str = "md") -> str:
 
     check_option(fmt, "format", FORMATS)
     lead = asymptotics(spec.space, spec.student.soft_labels, spec.direction)
+    if fmt == "latex":
+        return _asymptotic_latex(spec, lead)
     rows = [(name,) + tuple(r"\mbox{not found within 5 s}" if lead[name][lim] is None
                             else symbolic.latex(lead[name][lim]) for lim in LIMITS)
             for name in lead]
     return render(("term",) + LIMITS, rows, fmt, math_columns=(1, 2, 3, 4))
+
+
+#: The limits of :data:`LIMITS` in LaTeX.
+LIMITS_LATEX = {"n → ∞": r"n \to \infty", "λ_S → 0": r"\lambda_S \to 0", "ν → 0": r"\nu \to 0",
+                "power law, n → ∞": r"\text{power law, } n \to \infty"}
+
+
+def _asymptotic_latex(spec, lead) -> str:
+    """The asymptotic table in LaTeX: one row per term and limit, leading terms that fit."""
+    from .symbolic.layout import definitions_latex, form_cell
+
+    room = 0.9 * (latex.ems(latex.TEXT_WIDTH_PT) - 8.0 - 9.0 - 3.6)
+    rows, shown, names = [], [], {}
+    for name in lead:
+        for j, lim in enumerate(LIMITS):
+            expr = lead[name][lim]
+            if expr is None:
+                tex = r"&\text{not found within 5 s}"
+            else:       # a_i, b_i, ... only where s is still the eigenvalue s_i
+                tex, form, extra = form_cell(expr, room, abbreviate=lim in ("λ_S → 0", "ν → 0"))
+                if lim in ("λ_S → 0", "ν → 0"):
+                    shown.append(form)
+                    names.update(extra)
+            rows.append((name if j == 0 else None, LIMITS_LATEX[lim], tex))
+    defs = definitions_latex(*shown, names=names)
+    caption = (r"Leading-order behaviour of each per-mode term (kept mode, expected over the "
+               r"label noise), computed by sympy: $n \to \infty$ with $s_i = \sigma n$; "
+               r"$\lambda_S \to 0$; $\nu \to 0$; a power law $s_i = n i^{-a}$, "
+               r"$\lVert Q\theta_i\rVert^2 = i^{-b}$, $\lVert Q_\perp\theta_i\rVert^2 = 0$ as "
+               rf"$n \to \infty$ ({spec.space} space, {spec.student.soft_labels} soft labels, "
+               rf"{spec.direction} direction); $\vfun(x) = x - 1 - \log x$"
+               + (f"; {defs}." if defs else "."))
+    return latex_tables.table(("term", "limit", "leading term"), rows, caption=caption,
+                              label="tab:lingauss-asymptotic", math_columns=(1, 2), long=True)
 
 
 def table(spec, kind: str, fmt: str = "md") -> str:

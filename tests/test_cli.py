@@ -277,7 +277,9 @@ def test_derive_latex_and_pretty_and_options():
     latex = run("derive", "--latex", "--space", "prediction", "--soft-labels", "sampled",
                 "--direction", "reverse")
     assert latex.returncode == 0 and r"\beta_T" in latex.stdout
-    assert "convexity_slack[kept]" in latex.stdout
+    # issue "Paper-ready output": an align* per term, no name[regime] = pseudo-syntax
+    assert r"\mathrm{convexity\_slack}_i &=" in latex.stdout
+    assert "convexity_slack[kept]" not in latex.stdout
     pretty = run("derive", "--pretty", "--flavour", "conditional")
     assert pretty.returncode == 0 and "zQ2" in pretty.stdout
     both = run("derive", "--latex", "--pretty")

@@ -165,17 +165,31 @@ def test_sweep_table_parses_back():
     assert [int(row["width"]) for row in widths] == list(range(1, 9))
 
 
-def test_latex_tables_are_booktabs_fragments():
+def test_latex_tables_are_booktabs_tables_with_caption_and_label():
+    """Issue "Paper-ready output" (item 1) changed the contract: a ``table`` float (or a
+    ``longtable``) with a caption and a label around booktabs rules, every body row with one
+    cell per column (was: a bare ``tabular``). Compiling them is tests/test_latex.py's job."""
+    import re
+
     for kind in T.KINDS:
         text = T.table(SMALL, kind, "latex")
         lines = text.splitlines()
-        assert lines[0].startswith(r"\begin{tabular}{") and lines[-1] == r"\end{tabular}"
-        assert lines[1] == r"\toprule" and r"\midrule" in lines and r"\bottomrule" in lines
-        body = lines[lines.index(r"\midrule") + 1:lines.index(r"\bottomrule")]
-        ncol = len(lines[0][len(r"\begin{tabular}{"):-1])
+        assert r"\caption{" in text and r"\label{tab:lingauss-" in text
+        assert lines[0] in (r"\begin{table}[htbp]", r"\begingroup")
+        assert r"\toprule" in lines and r"\midrule" in lines and r"\bottomrule" in lines
+        (spec,) = [re.search(r"\\begin\{(?:tabular|longtable)\}\{(.*)\}$", line).group(1)
+                   for line in lines if re.search(r"\\begin\{(?:tabular|longtable)\}", line)]
+        ncol = len(re.findall(r"S\[[^\]]*\]|>\{[^}]*\}p\{[^}]*\}|[lcr]", spec))
+        start = max(i for i, line in enumerate(lines) if line in (r"\midrule",
+                                                                   r"\endlastfoot"))
+        body = lines[start + 1:lines.index(r"\bottomrule" if r"\endlastfoot" not in lines
+                                           else r"\end{longtable}")]
+        assert body
         for line in body:
-            assert line.endswith(r"\\") and line.count("&") == ncol - 1
             assert line.count("$") % 2 == 0
+            outside_math = re.sub(r"\$[^$]*\$", "", line)
+            assert outside_math.rstrip().endswith((r"\\", r"\addlinespace[0.3em]"))
+            assert outside_math.count("&") == ncol - 1
 
 
 def test_asymptotics_are_computed_by_sympy_and_right():

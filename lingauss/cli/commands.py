@@ -15,49 +15,15 @@ from .._validation import LingaussError, check_int, check_option
 from ..divergence import TERMS, Decomposition, divergence
 from ..model import DIRECTIONS, SOFT_LABELS, SPACES
 from ..expectation import expected_divergence
-from ..spec import Spec, default_spec, default_spec_text, load_spec
-from ..tables import render
+from ..spec import default_spec, default_spec_text, load_spec
+from ..tables import problem_caption, render
+from .options import latex_out, output_format, plot_options, problem_line, spec_of
 from .parser import PROG
 
 
 # --------------------------------------------------------------------------------------------
 # Shared pieces
 # --------------------------------------------------------------------------------------------
-
-def output_format(args) -> str:
-    """The ``--format`` asked for (``--json`` is ``--format json``)."""
-    if getattr(args, "json", False):
-        if args.format not in (None, "json"):
-            raise LingaussError(f"Ambiguous arguments: --json and --format {args.format}.")
-        return "json"
-    fmt = args.format if args.format is not None else args.default_format
-    return check_option(fmt, "--format", args.formats)
-
-
-def spec_of(args) -> Spec:
-    """The spec file, with ``--space``/``--direction`` overriding ``[divergence]``."""
-    spec = load_spec(args.spec)
-    changes = {}
-    if getattr(args, "space", None) is not None:
-        changes["space"] = check_option(args.space, "--space", SPACES)
-    if getattr(args, "direction", None) is not None:
-        changes["direction"] = check_option(args.direction, "--direction", DIRECTIONS)
-    return spec.replace(**changes)
-
-
-def problem_line(spec: Spec, *, rank: str | None = None) -> str:
-    """One line naming the problem: sizes, width, rank, space and direction.
-
-    >>> print(problem_line(default_spec()))
-    <default spec>: d=32 k=8 n=64 width=16 rank=8 space=parameter direction=forward
-    """
-    s = spec.sample
-    m, r = spec.student.resolve(s.d, s.k)
-    r = r if rank is None else rank
-    source = "<default spec>" if spec.path is None else str(spec.path)
-    return (f"{source}: d={s.d} k={s.k} n={s.n} width={m} rank={r} "
-            f"space={spec.space} direction={spec.direction}")
-
 
 def decomposition_rows(dec: Decomposition) -> tuple:
     """``(header, rows)``: one row per term, with a std. error column when present."""
@@ -68,11 +34,14 @@ def decomposition_rows(dec: Decomposition) -> tuple:
     return ("term", "value"), [(n, values[n]) for n in names]
 
 
-def _table(ctx, fmt, header, rows, *, head: str | None = None) -> None:
-    """A table in ``fmt``; ``head`` (the problem line) is printed above text tables only."""
+def _table(ctx, fmt, header, rows, *, head: str | None = None, caption: str | None = None,
+           label: str = "tab:lingauss", args=None) -> None:
+    """A table in ``fmt``; ``head`` (the problem line) is printed above text tables only;
+    ``caption`` and ``label`` are LaTeX's (a complete document with ``--standalone``)."""
     if head is not None and fmt == "text":
         ctx.write(head + "\n")
-    ctx.write(render(header, rows, fmt).rstrip("\n") + "\n")
+    text = render(header, rows, fmt, caption=caption, label=label).rstrip("\n") + "\n"
+    ctx.write(latex_out(text, args) if fmt == "latex" else text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,7 +56,9 @@ def divergence_command(args, ctx) -> None:
     if fmt == "json":
         ctx.write(json.dumps(dec.as_dict()) + "\n")
         return
-    _table(ctx, fmt, *decomposition_rows(dec), head=problem_line(spec))
+    _table(ctx, fmt, *decomposition_rows(dec), head=problem_line(spec), args=args,
+           caption=r"The distillation divergence $K$ and its terms (nats): "
+                   + problem_caption(spec) + ".", label="tab:lingauss-divergence")
 
 
 def expected_command(args, ctx) -> None:
@@ -106,20 +77,40 @@ def expected_command(args, ctx) -> None:
     how = (f"Monte Carlo over {args.monte_carlo} label draws (seed {args.seed})"
            if args.monte_carlo else "closed form")
     head = problem_line(spec) + f"\nexpected over the label noise: {how}"
-    _table(ctx, fmt, *decomposition_rows(dec), head=head)
+    how_tex = (f"Monte Carlo over {args.monte_carlo} label draws (seed {args.seed}), with "
+               f"standard errors" if args.monte_carlo else "closed form")
+    _table(ctx, fmt, *decomposition_rows(dec), head=head, args=args,
+           caption=r"The distillation divergence $K$ and its terms (nats) expected over the "
+                   rf"label noise ({how_tex}): " + problem_caption(spec) + ".",
+           label="tab:lingauss-expected")
 
 
 def derive_command(args, ctx) -> None:
+    if args.preamble:
+        from ..latex import PREAMBLE
+
+        if args.standalone:
+            raise LingaussError("Ambiguous arguments: --preamble and --standalone (the "
+                                "preamble is what a --standalone document starts with).")
+        ctx.write(PREAMBLE)
+        return
+    if args.standalone and not args.latex:
+        raise LingaussError("--standalone == True without --latex, must come with --latex "
+                            "(it makes a complete LaTeX document).")
     from .. import symbolic    # sympy is imported only by this command
 
     space = check_option(args.space, "--space", SPACES)
     soft = check_option(args.soft_labels, "--soft-labels", SOFT_LABELS)
     direction = check_option(args.direction, "--direction", DIRECTIONS)
     flavour = check_option(args.flavour, "--flavour", symbolic.FLAVOURS)
-    forms = symbolic.derive(space, soft, direction, flavour)
     if args.latex:
-        show = symbolic.latex
-    elif args.pretty:
+        from ..latex import check_ascii
+        from ..symbolic.layout import derive_latex
+
+        ctx.write(latex_out(check_ascii(derive_latex(space, soft, direction, flavour)), args))
+        return
+    forms = symbolic.derive(space, soft, direction, flavour)
+    if args.pretty:
         import sympy
 
         def show(expr):
@@ -154,7 +145,10 @@ def check_command(args, ctx) -> int:
     if fmt == "json":
         ctx.write(render(header, body, "json") + "\n")
         return 1 if failed else 0
-    _table(ctx, fmt, header, body, head=problem_line(spec))
+    _table(ctx, fmt, header, body, head=problem_line(spec), args=args,
+           caption=r"Verification: independent routes compared on the problem ("
+                   + problem_caption(spec) + "), the largest discrepancy of each pair and its "
+                   "tolerance.", label="tab:lingauss-check")
     if fmt == "text":
         counts = {s: sum(row.status == s for row in rows) for s in ("pass", "fail", "skipped")}
         ctx.write(f"{counts['pass']} passed, {counts['fail']} failed, "
@@ -215,7 +209,10 @@ def design_command(args, ctx) -> None:
         rows.append((label,) + ((None, None, None, None) if c is None else
                                 (c.rank, c.width, c.parameters, c.divergence)))
     head = (problem_line(spec) + "\n" + rec.summary())
-    _table(ctx, fmt, header, rows, head=head)
+    _table(ctx, fmt, header, rows, head=head, args=args,
+           caption=rf"The smallest students whose divergence is within the budget "
+                   rf"$K \le {rec.budget:.4g}$ nats: " + problem_caption(spec, rank="varied")
+                   + ".", label="tab:lingauss-design")
     if fmt != "text":
         return
     ctx.write(f"Pareto frontier: {len(rec.frontier)} of {len(rec.candidates)} sizes "
@@ -286,7 +283,12 @@ def bounds_command(args, ctx) -> int:
             at = header.index("violated")
             rows = [row[:at] + ("VIOLATED" if row[at] else "no",) + row[at + 1:]
                     for row in rows]
-        _table(ctx, fmt, header, rows, head=problem_line(spec, rank="1.."))
+        _table(ctx, fmt, header, rows, head=problem_line(spec, rank="1.."), args=args,
+               caption=r"The paper's generalisation bounds beside the exact gap difference "
+                       r"$\Delta = \mathrm{E}\,\mathrm{gap}_S - \mathrm{E}\,\mathrm{gap}_T$ "
+                       r"at every rank, width and soft-label mode, with their slack: "
+                       + problem_caption(spec, rank=r"1, \ldots, \min(k, m)") + ".",
+               label="tab:lingauss-bounds" + ("-wide" if args.wide else ""))
         if fmt == "text":
             for note in results[0][3].notes if results else ():
                 ctx.write(f"note: {note}\n")
@@ -304,12 +306,20 @@ def bounds_command(args, ctx) -> int:
 def plot_command(args, ctx) -> None:
     from .. import plots
 
+    from ..plots.canvas import apply_limits
+
     check_option(args.kind, "--kind", plots.PLOT_KINDS)
-    plots.check_output_path(args.output)          # before any work: bad paths write nothing
+    options = plot_options(args)                  # before any work: bad values write nothing
+    plots.check_output_path(args.output)
     spec = spec_of(args)
-    fig = plots.figure(spec, args.kind)
+    fig = plots.figure(spec, args.kind, style=options["style"], size=options["size"],
+                       font_size=options["font_size"], title=options["title"])
+    apply_limits(fig, options["xlim"], options["ylim"], names=("--xlim", "--ylim"))
     ctx.files.add(args.output, lambda path: plots.save(fig, path))
     ctx.write(f"wrote {args.output}\n")
+    if not options["title"]:
+        for text in fig.hidden_titles:
+            ctx.write("title (not drawn): " + " ".join(text.split()) + "\n")
 
 
 def table_command(args, ctx) -> None:
@@ -318,7 +328,8 @@ def table_command(args, ctx) -> None:
     check_option(args.kind, "--kind", KINDS)
     fmt = output_format(args)
     spec = spec_of(args)
-    ctx.write(table(spec, args.kind, fmt).rstrip("\n") + "\n")
+    text = table(spec, args.kind, fmt).rstrip("\n") + "\n"
+    ctx.write(latex_out(text, args) if fmt == "latex" else text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,8 +360,11 @@ def demo_command(args, ctx) -> None:
         dec = divergence(spec.teacher, spec.student.replace(rank=r), spec.sample,
                          space=spec.space, direction=spec.direction)
         rows.append((r,) + tuple(getattr(dec, name) for name in columns))
-    _table(ctx, fmt, ("rank",) + columns, rows,
-           head=problem_line(spec, rank=f"{ranks[0]}..{ranks[-1]}"))
+    _table(ctx, fmt, ("rank",) + columns, rows, args=args,
+           head=problem_line(spec, rank=f"{ranks[0]}..{ranks[-1]}"),
+           caption=r"The default problem: the divergence $K$ and its terms (nats) at every "
+                   r"rank: " + problem_caption(spec, rank=rf"{ranks[0]}, \ldots, {ranks[-1]}")
+                   + ".", label="tab:lingauss-demo")
     if folder is None:
         return
     from .. import plots
@@ -361,6 +375,8 @@ def demo_command(args, ctx) -> None:
         ctx.files.add(folder / f"{kind}.png", lambda path, fig=fig: plots.save(fig, path))
     for name, kind, tfmt in DEMO_TABLES:
         text = table(spec, kind, tfmt).rstrip("\n") + "\n"
+        if tfmt == "latex":
+            text = latex_out(text, args)
         ctx.files.add(folder / name,
                       lambda path, text=text: path.write_text(text, encoding="utf-8"))
     if fmt == "text":

@@ -28,10 +28,17 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+def _standalone(p, what="--format latex") -> None:
+    p.add_argument("--standalone", action="store_true",
+                   help=f"with {what}: a complete LaTeX document (default: a snippet that "
+                        f"compiles with the preamble `lingauss derive --preamble` prints)")
+
+
 def _format(p, default="text", formats=FORMATS) -> None:
     p.add_argument("--format", default=None, metavar="FMT",
                    help=f"output format: {', '.join(formats)} (default {default})")
     p.add_argument("--json", action="store_true", help="short for --format json")
+    _standalone(p)
     p.set_defaults(default_format=default, formats=formats)
 
 
@@ -96,8 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "thetaQ2 = ‖Qθ_i‖², thetaP2 = ‖(I−Q)θ_i‖² (expected), zQ2 = ‖Qz_i‖², "
                     "zP2 = ‖(I−Q)z_i‖² (conditional); v(x) = x − 1 − log x.")
     fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--latex", action="store_true", help="print LaTeX")
+    fmt.add_argument("--latex", action="store_true",
+                     help="print LaTeX (one align* per term, forms shortened with a_i, b_i, "
+                          "h_i, g_i, which it defines)")
     fmt.add_argument("--pretty", action="store_true", help="print 2-D unicode art")
+    fmt.add_argument("--preamble", action="store_true",
+                     help="print the LaTeX preamble every LaTeX output of lingauss compiles "
+                          "with (packages and the \\vfun macro) and exit")
+    _standalone(p, "--latex")
     p.add_argument("--space", default="parameter", help=f"one of {', '.join(SPACES)}")
     p.add_argument("--soft-labels", default="mean", help=f"one of {', '.join(SOFT_LABELS)}")
     p.add_argument("--direction", default="forward", help=f"one of {', '.join(DIRECTIONS)}")
@@ -159,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write a report (plots: terms vs rank, heatmap, frontier; "
                         "closed-form and sweep tables) into DIR")
     _format(p)
+    p.set_defaults(standalone_files=True)
     p.set_defaults(run=C.demo_command)
 
     p = sub.add_parser(
@@ -208,7 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
     p.add_argument("--kind", required=True, help="one of " + ", ".join(PLOT_KINDS))
     p.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help="output file: .png, .pdf or .svg")
+                   help="output file: .png (300 dpi), .pdf or .svg (TrueType fonts)")
+    p.add_argument("--style", default="default", metavar="STYLE",
+                   help="sizes and fonts: default, paper (one column, 8 pt) or slides")
+    p.add_argument("--size", metavar="W,H", default=None,
+                   help="figure size in inches, e.g. 3.4,2.5 (instead of the style's)")
+    p.add_argument("--font-size", metavar="PT", default=None,
+                   help="font size in points (instead of the style's)")
+    p.add_argument("--xlim", metavar="LO,HI", default=None,
+                   help="x-axis limits in data units (a heat map keeps the cells within)")
+    p.add_argument("--ylim", metavar="LO,HI", default=None, help="y-axis limits")
+    p.add_argument("--no-title", action="store_true",
+                   help="draw no title (its text is printed, for the caption)")
     _overrides(p)
     p.set_defaults(run=C.plot_command)
 

@@ -14,13 +14,21 @@ same in every figure:
 * :func:`sample_size_plot` — the terms against the sample size ``n``, log–log;
 * :func:`soft_labels_plot` — :func:`terms_plot` side by side per soft-label mode, with the
   convexity bound ``K + I(Ŷ; W_S)`` of the sampled modes;
-* :func:`save` — PNG, PDF or SVG chosen by the file's extension;
-* :func:`figure` — one of :data:`PLOT_KINDS` for a spec (the grids are chosen there).
+* :func:`save` — PNG (300 dpi), PDF or SVG (TrueType fonts) chosen by the file's extension;
+* :func:`figure` — one of :data:`PLOT_KINDS` for a spec (the grids are chosen there), in a
+  named style (:data:`STYLES`: ``default``, ``paper``, ``slides``), a size, font size and
+  limits of one's own;
+* :func:`use_style` — every figure made inside a ``with`` block in a style.
+
+Every figure is made inside ``matplotlib.rc_context`` (nothing leaks into the global
+settings), is a :class:`LingaussFigure` (a notebook shows it without ``%matplotlib
+inline``), keeps its tick labels apart and its legend beside the axes, off the data.
 
 Other axes of a sweep are held at one index each (``fixed={name: index}``, default 0); the
 title states the values held.
 """
 
+from .canvas import STYLES, LingaussFigure, use_style
 from .figures import (bounds_plot, frontier_plot, heatmap, sample_size_plot, soft_labels_plot,
                       terms_plot)
 from .files import SAVE_FORMATS, check_output_path, save
@@ -29,4 +37,5 @@ from .style import AXES, COLOURS, DIVERGENCE_LABEL, TERM_LABELS
 
 __all__ = ["terms_plot", "heatmap", "frontier_plot", "sample_size_plot", "soft_labels_plot",
            "bounds_plot", "save", "check_output_path", "figure", "PLOT_KINDS", "SAVE_FORMATS",
-           "COLOURS", "TERM_LABELS", "AXES", "DIVERGENCE_LABEL"]
+           "COLOURS", "TERM_LABELS", "AXES", "DIVERGENCE_LABEL", "STYLES", "LingaussFigure",
+           "use_style"]

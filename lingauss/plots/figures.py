@@ -11,7 +11,10 @@ from matplotlib.lines import Line2D
 
 from .._validation import LingaussError, check_array, check_int, check_option, check_real
 from ..design import pareto_mask
+from .canvas import (axis_length, new_figure, outside_legend, set_title, spaced_ticks, styled,
+                     tick_label)
 from .style import (COLOURS, DIVERGENCE_LABEL, MAX_TICKS, STACK, TERM_LABELS, axis_label,
+                    check_pareto,
                     axis_values, check_fixed, check_sweep, draw_terms, held, slice_axes,
                     symbol, term_values, with_held, x_axis)
 
@@ -19,7 +22,8 @@ from .style import (COLOURS, DIVERGENCE_LABEL, MAX_TICKS, STACK, TERM_LABELS, ax
 # Public figures
 # --------------------------------------------------------------------------------------------
 
-def terms_plot(sweep, axis: str, *, fixed=None, title=None) -> Figure:
+@styled
+def terms_plot(sweep, axis: str, *, fixed=None, title=None, held_too: str = "") -> Figure:
     """The decomposition ``K = bias + variance + rank_bottleneck`` against one axis.
 
     Stacked areas of the three summands (docs/model.md §4), the ``total`` line drawn on top (the
@@ -37,6 +41,9 @@ def terms_plot(sweep, axis: str, *, fixed=None, title=None) -> Figure:
         values held are stated in the title.
     title : str, optional
         Title (default ``"Decomposition of K against <symbol>"``).
+    held_too : str, optional
+        Other quantities held fixed (e.g. the spec's ``"β_S = 4, n = 64"``), stated in the
+        title after the sweep's.
 
     Returns
     -------
@@ -61,17 +68,24 @@ def terms_plot(sweep, axis: str, *, fixed=None, title=None) -> Figure:
     check_sweep(sweep)
     check_option(axis, "axis", tuple(sweep.axes))
     index = check_fixed(sweep, (axis,), fixed)
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    fig = new_figure()
     ax = fig.add_subplot()
+    fig.panels.append(ax)
     draw_terms(ax, sweep, axis, index, bound=False)
     ax.set_ylabel(DIVERGENCE_LABEL)
     default = f"Decomposition of K against {symbol(axis)}"
-    ax.set_title(with_held(default if title is None else title, held(sweep, index)))
+    set_title(ax, with_held(default if title is None else title,
+                            _both(held(sweep, index), held_too)))
     return fig
 
 
-def heatmap(sweep, x: str, y: str, *, term: str = "total", fixed=None, log: bool = True
-            ) -> Figure:
+def _both(*parts: str) -> str:
+    return ", ".join(p for p in parts if p)
+
+
+@styled
+def heatmap(sweep, x: str, y: str, *, term: str = "total", fixed=None, log: bool = True,
+            held_too: str = "") -> Figure:
     """One term of the decomposition over two axes of a sweep, with a colour bar.
 
     Grid cells are equally spaced whatever the values (ranks, widths and ridges are often
@@ -90,6 +104,8 @@ def heatmap(sweep, x: str, y: str, *, term: str = "total", fixed=None, log: bool
         ``{name: index}`` for the remaining axes (default index 0), stated in the title.
     log : bool, default True
         Logarithmic colour scale (when every value is positive).
+    held_too : str, optional
+        Other quantities held fixed, stated in the title after the sweep's.
 
     Returns
     -------
@@ -118,43 +134,30 @@ def heatmap(sweep, x: str, y: str, *, term: str = "total", fixed=None, log: bool
     grid = slice_axes(sweep, values, (y, x), index)          # (len(y), len(x))
     xv, yv = axis_values(sweep, x), axis_values(sweep, y)
 
-    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    fig = new_figure("heatmap")
     ax = fig.add_subplot()
+    fig.panels.append(ax)
+    ax.lingauss_grid = {"x": xv, "y": yv}          # cells are grid values (for limits)
     norm = LogNorm(vmin=grid.min(), vmax=grid.max()) if log and np.all(grid > 0) else None
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", norm=norm,
                       interpolation="nearest")
-    for grid_values, set_ticks in ((xv, ax.set_xticks), (yv, ax.set_yticks)):
-        step = max(1, int(np.ceil(len(grid_values) / MAX_TICKS)))
-        ticks = np.arange(0, len(grid_values), step)
-        set_ticks(ticks, labels=[f"{grid_values[i]:g}" for i in ticks])
+    # at most MAX_TICKS labels, fewer when they would collide (regression: heatmap-ridge)
+    for which, values, share in (("x", xv, 0.6), ("y", yv, 0.65)):
+        step = max(1, int(np.ceil(len(values) / MAX_TICKS)))
+        ticks = np.arange(0, len(values), step)
+        spaced_ticks(ax, which, ticks, [tick_label(values[i]) for i in ticks],
+                     length=axis_length(ax, which, share))
     ax.set_xlabel(axis_label(x))
     ax.set_ylabel(axis_label(y))
     fig.colorbar(image, ax=ax, label=f"{TERM_LABELS.get(term, term)} (nats)")
-    ax.set_title(with_held(f"{TERM_LABELS.get(term, term)} over {symbol(x)} × {symbol(y)}",
-                            held(sweep, index)))
+    set_title(ax, with_held(f"{TERM_LABELS.get(term, term)} over {symbol(x)} × {symbol(y)}",
+                            _both(held(sweep, index), held_too)))
     return fig
 
 
-def check_pareto(pareto, n: int) -> np.ndarray:
-    arr = np.asarray(pareto)
-    if arr.dtype == bool:
-        if arr.shape != (n,):
-            raise LingaussError(
-                f"pareto has shape {arr.shape}, must be a boolean mask of shape ({n},).")
-        return arr
-    if arr.ndim == 1 and (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
-        mask = np.zeros(n, dtype=bool)
-        for i, value in enumerate(arr):
-            mask[check_int(value, f"pareto[{i}]", low=0, high=n - 1,
-                           high_rule="len(sizes) - 1")] = True
-        return mask
-    raise LingaussError(
-        f"pareto == {pareto!r}, must be a boolean mask of shape ({n},) or a 1-D array of "
-        f"indices.")
-
-
+@styled
 def frontier_plot(sizes, divergences, *, pareto=None, recommended=None, budget=None,
-                  xlabel: str = "parameters r(m + k)") -> Figure:
+                  xlabel: str = "parameters r(m + k)", held: str = "") -> Figure:
     """Candidate designs by size and divergence, their Pareto frontier and a recommendation.
 
     Parameters
@@ -172,6 +175,8 @@ def frontier_plot(sizes, divergences, *, pareto=None, recommended=None, budget=N
     budget : float, optional
         A divergence budget ``K <= budget``, drawn as a horizontal dashed line.
     xlabel : str, default "parameters r(m + k)"
+    held : str, optional
+        What is held fixed across the designs, stated in the title.
 
     Returns
     -------
@@ -197,8 +202,9 @@ def frontier_plot(sizes, divergences, *, pareto=None, recommended=None, budget=N
     if budget is not None:
         budget = check_real(budget, "budget", low=0, low_inclusive=True)
 
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    fig = new_figure()
     ax = fig.add_subplot()
+    fig.panels.append(ax)
     ax.scatter(sizes, divergences, s=18, color="#999999", alpha=0.7, label="candidate designs",
                zorder=2)
     order = np.flatnonzero(mask)[np.lexsort((divergences[mask], sizes[mask]))]
@@ -220,12 +226,13 @@ def frontier_plot(sizes, divergences, *, pareto=None, recommended=None, budget=N
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(DIVERGENCE_LABEL)
-    ax.set_title("Size against divergence: the Pareto frontier")
-    ax.legend(fontsize="small")
+    set_title(ax, with_held("Size against divergence: the Pareto frontier", held))
+    outside_legend(ax)
     return fig
 
 
-def sample_size_plot(sweep, *, axis: str = "n", fixed=None) -> Figure:
+@styled
+def sample_size_plot(sweep, *, axis: str = "n", fixed=None, held_too: str = "") -> Figure:
     """``total``, ``bias``, ``variance`` and ``rank_bottleneck`` against the sample size, log–log.
 
     A term that is zero everywhere is left off the log plot and listed in the legend as
@@ -240,6 +247,8 @@ def sample_size_plot(sweep, *, axis: str = "n", fixed=None) -> Figure:
         The horizontal axis (any axis of the sweep; log scale when its values are ``> 0``).
     fixed : dict, optional
         ``{name: index}`` for the other axes (default index 0), stated in the title.
+    held_too : str, optional
+        Other quantities held fixed (e.g. ``"m = 16, r = 8"``), stated in the title.
 
     Returns
     -------
@@ -260,8 +269,9 @@ def sample_size_plot(sweep, *, axis: str = "n", fixed=None) -> Figure:
     index = check_fixed(sweep, (axis,), fixed)
     x = axis_values(sweep, axis)
 
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    fig = new_figure()
     ax = fig.add_subplot()
+    fig.panels.append(ax)
     handles, drawn = [], False
     for term in ("total", *STACK):
         y = slice_axes(sweep, term_values(sweep, term), (axis,), index)
@@ -280,12 +290,14 @@ def sample_size_plot(sweep, *, axis: str = "n", fixed=None) -> Figure:
     if drawn:
         ax.set_yscale("log")
     ax.set_ylabel(DIVERGENCE_LABEL)
-    ax.set_title(with_held(f"Decomposition of K against {symbol(axis)}", held(sweep, index)))
-    ax.legend(handles=handles, fontsize="small")
+    set_title(ax, with_held(f"Decomposition of K against {symbol(axis)}",
+                            _both(held(sweep, index), held_too)))
+    outside_legend(ax, handles)
     return fig
 
 
-def soft_labels_plot(sweeps, axis: str = "rank", *, fixed=None) -> Figure:
+@styled
+def soft_labels_plot(sweeps, axis: str = "rank", *, fixed=None, held_too: str = "") -> Figure:
     """One :func:`terms_plot` panel per soft-label mode, side by side on a shared ``y`` axis.
 
     Sampled modes also show the convexity bound ``E_Ŷ KL(P_S(·|Ŷ)‖P_T) = K + I(Ŷ; W_S)``
@@ -299,6 +311,8 @@ def soft_labels_plot(sweeps, axis: str = "rank", *, fixed=None) -> Figure:
         The horizontal axis, present in every sweep.
     fixed : dict, optional
         ``{name: index}`` for the other axes of every sweep (default index 0).
+    held_too : str, optional
+        Other quantities held fixed, stated in the figure's title.
 
     Returns
     -------
@@ -325,18 +339,21 @@ def soft_labels_plot(sweeps, axis: str = "rank", *, fixed=None) -> Figure:
         check_option(axis, "axis", tuple(sweep.axes))
     indices = {label: check_fixed(sweep, (axis,), fixed) for label, sweep in sweeps.items()}
 
-    fig = Figure(figsize=(4.6 * len(sweeps) + 0.6, 4.6), layout="constrained")
+    fig = new_figure("panels", len(sweeps))
     axes = fig.subplots(1, len(sweeps), sharey=True, squeeze=False)[0]
+    fig.panels.extend(axes)
     for ax, (label, sweep) in zip(axes, sweeps.items()):
         draw_terms(ax, sweep, axis, indices[label], bound=True)
-        ax.set_title(with_held(str(label), held(sweep, indices[label])))
+        set_title(ax, with_held(str(label), held(sweep, indices[label])))
     # one y range for the shared axes: the largest of the panels
     axes[0].set_ylim(0, max(ax.get_ylim()[1] for ax in axes))
     axes[0].set_ylabel(DIVERGENCE_LABEL)
-    fig.suptitle(f"Decomposition of K against {symbol(axis)}, per soft-label mode")
+    fig.title_texts.append(fig.suptitle(with_held(
+        f"Decomposition of K against {symbol(axis)}, per soft-label mode", held_too)))
     return fig
 
 
+@styled
 def bounds_plot(ranks, exact, bounds: dict, *, held: str = "") -> Figure:
     """Each generalisation bound against the exact gap difference, as the rank varies.
 
@@ -357,8 +374,9 @@ def bounds_plot(ranks, exact, bounds: dict, *, held: str = "") -> Figure:
     >>> fig.axes[0].get_xlabel()
     'student rank r'
     """
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    fig = new_figure()
     ax = fig.subplots()
+    fig.panels.append(ax)
     x = np.asarray(ranks, dtype=float)
     exact = np.asarray(exact, dtype=float)
     ax.plot(x, np.abs(exact), color="black", linewidth=2, marker="o", label="exact |Δ|")
@@ -372,7 +390,7 @@ def bounds_plot(ranks, exact, bounds: dict, *, held: str = "") -> Figure:
     ax.axhline(0.0, color="grey", linewidth=0.5)
     ax.set_xlabel(axis_label("rank"))
     ax.set_ylabel("gap difference Δ (loss units)")
-    ax.set_title(with_held("Generalisation bounds against the exact gap difference", held))
-    ax.legend(fontsize="small")
+    set_title(ax, with_held("Generalisation bounds against the exact gap difference", held))
+    outside_legend(ax)
     return fig
 

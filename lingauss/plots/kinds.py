@@ -15,33 +15,70 @@ from ..design import explore, recommend
 from ..model import SpectralDesign
 from ..numeric import spectral
 from ..sweep import sweep
+from .canvas import apply_limits, check_limits, resolve_style, use_style
 from .figures import frontier_plot, heatmap, sample_size_plot, soft_labels_plot, terms_plot
 
 PLOT_KINDS = ("terms-vs-rank", "terms-vs-width", "heatmap", "heatmap-ridge", "frontier",
               "sample-size", "soft-labels")
 
 
-def figure(spec, kind: str):
+def figure(spec, kind: str, *, style=None, size=None, font_size=None, xlim=None,
+           ylim=None, title: bool = True):
     """The figure of one plot kind for a spec (see ``lingauss plot --help``).
+
+    Every title names what is held fixed: the sweep's other axes and the student's ridge
+    ``λ_S`` (and, against ``n``, its width and rank).
+
+    Parameters
+    ----------
+    spec : lingauss.Spec
+    kind : str
+        One of :data:`PLOT_KINDS`.
+    style : {"default", "paper", "slides"}, optional
+        Sizes and fonts (:data:`lingauss.plots.STYLES`); by default the style of the
+        enclosing :func:`lingauss.plots.use_style` block, or ``"default"``.
+    size : (float, float), optional
+        Width and height in inches (instead of the style's).
+    font_size : float, optional
+        Font size in points (instead of the style's).
+    xlim, ylim : (float, float), optional
+        Axis limits in data units (a heat map keeps the cells within them).
+    title : bool, default True
+        False draws no title (the texts are ``fig.hide_titles()``'s, for a caption).
 
     Examples
     --------
     >>> from lingauss.spec import default_spec
     >>> figure(default_spec(), "terms-vs-rank").axes[0].get_xlabel()
     'student rank r'
+    >>> fig = figure(default_spec(), "frontier", style="paper", title=False)
+    >>> fig.get_size_inches().tolist(), fig.titles()
+    ([3.4, 2.55], [])
     """
     check_option(kind, "kind", PLOT_KINDS)
+    xlim, ylim = check_limits(xlim, "xlim"), check_limits(ylim, "ylim")
+    with use_style(resolve_style(style, size=size, font_size=font_size)):
+        fig = _draw(spec, kind)
+    apply_limits(fig, xlim, ylim)
+    if not title:
+        fig.hide_titles()
+    return fig
+
+
+def _draw(spec, kind: str):
     d, k = spec.sample.d, spec.sample.k
     m, r = spec.student.resolve(d, k)
+    ridge = f"λ_S = {spec.student.ridge:g}"
     if kind == "terms-vs-rank":
-        return terms_plot(explore(spec, rank=range(1, min(k, m) + 1), width=[m]), "rank")
+        return terms_plot(explore(spec, rank=range(1, min(k, m) + 1), width=[m]), "rank",
+                          held_too=ridge)
     if kind == "terms-vs-width":
         widths = np.unique(np.linspace(r, d, min(d - r + 1, 24)).astype(int))
-        return terms_plot(explore(spec, rank=[r], width=widths), "width")
+        return terms_plot(explore(spec, rank=[r], width=widths), "width", held_too=ridge)
     if kind == "heatmap":
         widths = np.unique(np.linspace(min(k, d), d, min(d - min(k, d) + 1, 12)).astype(int))
         return heatmap(explore(spec, rank=range(1, min(k, d) + 1), width=widths),
-                       "width", "rank")
+                       "width", "rank", held_too=ridge)
     if kind == "heatmap-ridge":
         ridges = spec.student.ridge * np.geomspace(1e-2, 1e2, 9)
         return heatmap(explore(spec, rank=range(1, min(k, m) + 1), width=[m], ridge=ridges),
@@ -52,7 +89,8 @@ def figure(spec, kind: str):
         best = rec.smallest_parameters
         return frontier_plot(
             [c.parameters for c in cands], [c.divergence for c in cands],
-            recommended=None if best is None else cands.index(best), budget=rec.budget)
+            recommended=None if best is None else cands.index(best), budget=rec.budget,
+            held=ridge)
     if kind == "sample-size":
         if spec.sample.W_star is None or spec.sample.noise is None:
             raise LingaussError("kind == 'sample-size' needs a sample with W_star and noise "
@@ -63,9 +101,10 @@ def figure(spec, kind: str):
         n = spec.sample.n
         grid = np.unique(np.geomspace(max(1, n // 16), 64 * n, 13).astype(int))
         return sample_size_plot(sweep(spec.teacher, student, design, space=spec.space,
-                                      direction=spec.direction, n=grid))
+                                      direction=spec.direction, n=grid),
+                                held_too=f"m = {m}, r = {r}, {ridge}")
     sweeps = {}
     for soft in ("mean", "sampled"):
         sub = spec.replace(student=spec.student.replace(soft_labels=soft, soft_label_noise=0.0))
         sweeps[soft] = explore(sub, rank=range(1, min(k, m) + 1), width=[m])
-    return soft_labels_plot(sweeps, "rank")
+    return soft_labels_plot(sweeps, "rank", held_too=ridge)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._validation import LingaussError, check_int, check_option
+from .canvas import axis_length, outside_legend, spaced_ticks
 
 # Okabe & Ito (2008), "Color Universal Design": one fixed colour per term.
 COLOURS = {
@@ -125,8 +126,8 @@ def x_axis(ax, x: np.ndarray, name: str, *, log: bool | None = None):
         log = bool(np.all(x > 0) and x.max() / x.min() >= LOG_SPAN)
     if log and np.all(x > 0):
         ax.set_xscale("log")
-    if len(x) <= MAX_TICKS:
-        ax.set_xticks(x, labels=[f"{v:g}" for v in x])
+    if len(x) <= MAX_TICKS:       # every grid value, unless the labels would collide
+        spaced_ticks(ax, "x", x, [f"{v:g}" for v in x], length=axis_length(ax, "x", 0.5))
         ax.minorticks_off()
     ax.set_xlabel(axis_label(name))
 
@@ -164,6 +165,22 @@ def draw_terms(ax, sweep, axis: str, index: dict, *, bound: bool):
     top = max(float(np.nanmax(line.get_ydata())) for line in handles
               if hasattr(line, "get_ydata"))
     ax.set_ylim(0, 1.05 * top if top > 0 else 1.0)
-    ax.legend(handles=handles, fontsize="small")
+    outside_legend(ax, handles)
 
 
+def check_pareto(pareto, n: int) -> np.ndarray:
+    arr = np.asarray(pareto)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise LingaussError(
+                f"pareto has shape {arr.shape}, must be a boolean mask of shape ({n},).")
+        return arr
+    if arr.ndim == 1 and (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+        mask = np.zeros(n, dtype=bool)
+        for i, value in enumerate(arr):
+            mask[check_int(value, f"pareto[{i}]", low=0, high=n - 1,
+                           high_rule="len(sizes) - 1")] = True
+        return mask
+    raise LingaussError(
+        f"pareto == {pareto!r}, must be a boolean mask of shape ({n},) or a 1-D array of "
+        f"indices.")

@@ -200,7 +200,7 @@ class Chain:
              estimator: str = "mean", covariance=None, monte_carlo: int | None = None,
              seed: int | None = None):
         """The risk of one generation (docs/model.md §7): see :func:`lingauss.risk`."""
-        from .risk import chain_risk
+        from .excess_risk import chain_risk
 
         g = self._generation(generation, "generation")
         return chain_risk(self, g, design, kind=kind, estimator=estimator,

@@ -110,7 +110,7 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
     Examples
     --------
     >>> from lingauss import Sample, Student, Teacher
-    >>> from lingauss.risk import risk
+    >>> from lingauss import risk
     >>> sample = Sample.synthetic(d=6, k=2, n=20, noise=0.5, seed=0)
     >>> t = risk(Teacher(2.0, 1.0), None, sample)
     >>> s = risk(Teacher(2.0, 1.0), Student(2.0, 1.0, alpha=1.0), sample)
@@ -132,7 +132,7 @@ def _identity_student(teacher):
     return Student(teacher.beta, teacher.ridge, alpha=1.0)
 
 
-def _weights(design, kind: str, covariance):
+def design_weights(design, kind: str, covariance):
     """``(s, Θ, Σ_e, n)`` in eigen coordinates: the eigenvalues, the truth, the risk's input
     covariance (``diag(s)/n`` for fixed design) and ``n``."""
     from .numeric import spectral
@@ -163,7 +163,7 @@ def _weights(design, kind: str, covariance):
     return spec, np.diag(spec.s / n)
 
 
-def _label_design(design):
+def label_design(design):
     """A sample in eigen coordinates whose inputs are the design's (noise-free labels)."""
     if isinstance(design, Sample):
         return design
@@ -184,8 +184,7 @@ def chain_risk(chain, g: int, design, *, kind: str, estimator: str, covariance=N
     if covariance is not None and kind == "fixed":
         raise LingaussError("covariance is set but kind == 'fixed': fixed-design risk uses "
                             "the sample's inputs; pass kind='population'.")
-    optimal = any(isinstance(st.rank_rule, str) and st.rank_rule == "optimal"
-                  for st in chain.students[:g])
+    optimal = label_dependent(chain.students[:g], design.d, design.k)
     monte_carlo, seed = check_draws(
         monte_carlo, seed, required=optimal,
         why="rank_rule == 'optimal' depends on the labels, so the expected risk has no closed "
@@ -193,8 +192,8 @@ def chain_risk(chain, g: int, design, *, kind: str, estimator: str, covariance=N
             "rank_rule='oracle' or a fixed (k, r) matrix.")
     sizes = problem_sizes(chain.teacher, chain.students[-1], design)
     with numerics("the risk", sizes):
-        spec, cov = _weights(design, kind, covariance)
-        sample = _label_design(design)
+        spec, cov = design_weights(design, kind, covariance)
+        sample = label_design(design)
         if monte_carlo is None and route in ("auto", "spectral") and \
                 spectral_eligible(chain, g, design, kind, covariance):
             out = _spectral_closed_form(chain, g, sample, spec, cov, estimator)
@@ -207,17 +206,36 @@ def chain_risk(chain, g: int, design, *, kind: str, estimator: str, covariance=N
     return result
 
 
-def _paths(chain, g: int, kernels, s) -> list:
-    """``[(P_h, N_h)]``: generation ``g``'s mean is ``Σ_h P_h z N_h`` (eigen coordinates)."""
+def sources(chain, g: int, kernels, s) -> list:
+    """``[(P_j, N_j)]`` for ``j = 0..g``: generation ``g``'s mean is ``Σ_j ω_j P_j z N_j``
+    (eigen coordinates), ``j`` the generation whose fresh labels ``Y`` enter (0: the
+    teacher's) and ``ω`` the :func:`mixing` weights."""
     t = chain.teacher
-    paths = [(np.eye(kernels[0].mean.shape[0]), np.diag(t.beta / (t.beta * s + t.ridge)))]
+    out = [(np.eye(kernels[0].mean.shape[0]), np.diag(t.beta / (t.beta * s + t.ridge)))]
     for h in range(1, g + 1):
         K, student = kernels[h], chain.students[h - 1]
         T = student.beta * K.Bt @ np.linalg.solve(
             student.beta * (K.Bt.T * s) @ K.Bt + student.ridge * np.eye(K.m), K.Bt.T)
-        paths = [(K.Q, student.alpha * T)] + [
-            (K.Q @ P, (1 - student.alpha) * (N * s) @ T) for P, N in paths]
-    return paths
+        out = [(K.Q @ P, (N * s) @ T) for P, N in out] + [(K.Q, T)]
+    return out
+
+
+def mixing(alphas) -> np.ndarray:
+    """``ω_j = α_j ∏_{l>j} (1 − α_l)`` (``α_0 = 1``, the teacher): the weight of generation
+    ``j``'s labels in the last generation's mean; ``Σ_j ω_j = 1``.
+
+    >>> mixing([0.5, 0.0]).tolist()
+    [0.5, 0.5, 0.0]
+    """
+    alphas = np.concatenate([[1.0], np.asarray(alphas, dtype=float)])
+    tail = np.concatenate([np.cumprod((1 - alphas[1:])[::-1])[::-1], [1.0]])
+    return alphas * tail
+
+
+def _paths(chain, g: int, kernels, s) -> list:
+    """``[(P, ω N)]``: generation ``g``'s mean is the sum of ``P z (ω N)`` over the paths."""
+    omega = mixing([st.alpha for st in chain.students[:g]])
+    return [(P, w * N) for w, (P, N) in zip(omega, sources(chain, g, kernels, s))]
 
 
 def _posterior(kernels, g, O, patterns, index, cov) -> float:
@@ -314,7 +332,13 @@ def spectral_eligible(chain, g, design, kind, covariance) -> bool:
     from ._problem import is_pca
 
     students = chain.students[:g]
-    if not all(is_pca(st) and not (isinstance(st.rank_rule, str)
-                                   and st.rank_rule == "optimal") for st in students):
+    if not all(is_pca(st) for st in students) or label_dependent(students, design.d, design.k):
         return False
     return kind == "fixed" or covariance is None
+
+
+def label_dependent(students, d: int, k: int) -> bool:
+    """Whether a generation's output projector depends on the labels: the ``"optimal"`` rank
+    rule below full rank (at full rank every rule gives ``Q = I``)."""
+    return any(isinstance(st.rank_rule, str) and st.rank_rule == "optimal"
+               and st.resolve(d, k)[1] < k for st in students)

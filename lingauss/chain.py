@@ -24,7 +24,8 @@ from . import _generated_chains as gen
 from ._checks import check_design, check_instance, check_space_direction, problem_sizes
 from ._kernels import Kernel, common_classes, optimal_tau2, pair_kl, rank_floor
 from ._linalg import chol
-from ._problem import complete, eigen, is_pca, needs_truth, output_basis, statistic
+from ._eigen import complete, eigen, statistic
+from ._problem import is_pca, needs_truth, output_basis
 from ._threads import blas_threads
 from ._validation import LingaussError, check_finite, check_int, numerics
 from .divergence import Decomposition

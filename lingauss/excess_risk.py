@@ -154,7 +154,7 @@ def design_weights(design, kind: str, covariance):
                 np.min(np.linalg.eigvalsh(0.5 * (cov + cov.T))) < -1e-10 * np.max(np.abs(cov)):
             raise LingaussError("covariance is not symmetric positive semi-definite, must be "
                                 "a population covariance Σ (d, d).")
-        from ._problem import eigen
+        from ._eigen import eigen
         U = eigen(design.X).U
         return spec, U.T @ cov @ U
     if n is None:

@@ -55,11 +55,16 @@ class Chain:
 
     def __init__(self, teacher: Teacher, students):
         check_instance(teacher, "teacher", Teacher)
+        given = students
         if isinstance(students, Student):
             students = [students]
-        students = tuple(students) if not isinstance(students, (str, bytes)) else None
+        try:
+            students = () if isinstance(students, (str, bytes)) else tuple(students)
+        except TypeError:                                   # not a sequence at all
+            students = ()
         if not students:
-            raise LingaussError(f"students == {students!r}, must be a non-empty list of "
+            shown = repr(given) if len(repr(given)) <= 80 else f"<{type(given).__name__}>"
+            raise LingaussError(f"students == {shown}, must be a non-empty list of "
                                 f"lingauss.Student (generations 1..G).")
         for g, student in enumerate(students, start=1):
             check_instance(student, f"students[{g - 1}] (generation {g})", Student)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_design, check_draws, problem_sizes
+from ._checks import check_design, check_draws, check_objects, problem_sizes
 from ._progress import progress
 from ._validation import LingaussError, check_array, check_finite, check_option, numerics
 from .model import Sample, SpectralDesign
@@ -122,6 +122,7 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
     """
     from .chain import Chain
 
+    check_objects(teacher, student, student_required=False)
     if student is None:
         chain, g = Chain(teacher, [_identity_student(teacher)]), 0
     else:

@@ -225,10 +225,12 @@ class Chain:
         """
         s = np.asarray(s, dtype=float)
         out = [gen.teacher_filter(s, self.teacher.beta, self.teacher.ridge)]
-        for student in self.students:
+        for g, student in enumerate(self.students, start=1):
             if not is_pca(student):
-                raise LingaussError("filters are defined for the pca basis (every mode "
-                                    "separates); a generation has another basis.")
+                basis = student.basis
+                shown = repr(basis) if isinstance(basis, str) else f"<array {basis.shape}>"
+                raise LingaussError(f"students[{g - 1}] (generation {g}) has basis == {shown}, "
+                                    f"must be 'pca' for filters (every mode separates).")
             step = gen.generation_step(s, student.beta, student.ridge, student.alpha, out[-1])
             if student.width is not None:
                 step = np.where(np.arange(s.shape[-1]) < student.width, step, 0.0)

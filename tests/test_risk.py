@@ -57,6 +57,7 @@ from _chain_reference import (dense_chain, dense_risk, excess_loss, orthonormal,
                               simulate_chain)
 from lingauss import Chain, LingaussError, Sample, SpectralDesign, Student, Teacher, risk
 from lingauss.excess_risk import chain_risk, spectral_eligible
+from lingauss.weights import one_step_xi
 
 RTOL = 1e-9
 ATOL = 1e-12
@@ -521,6 +522,10 @@ def test_error_population_needs_sigma():
     with raises("population risk of a Sample needs Σ: covariance is None; pass covariance=Σ "
                 "(d, d), or kind='fixed' for fresh labels at the same inputs."):
         risk(teacher, student, sample, kind="population")
+    with raises("kind == 'population' needs a SpectralDesign here (σ_i = s_i / n): the "
+                "per-mode closed form takes no covariance Σ; use kind='fixed' for a Sample, "
+                "or optimal_weights(..., covariance=Σ)."):
+        one_step_xi(teacher, sample, kind="population")
     design = SpectralDesign([2.0, 1.0], [[1.0, 0.5]], noise=0.1, k=1)
     with raises("population risk of a SpectralDesign needs its n (σ_i = s_i / n): design.n "
                 "is None."):

@@ -56,11 +56,16 @@ class Chain:
 
     def __init__(self, teacher: Teacher, students):
         check_instance(teacher, "teacher", Teacher)
+        given = students
         if isinstance(students, Student):
             students = [students]
-        students = tuple(students) if not isinstance(students, (str, bytes)) else None
+        try:
+            students = () if isinstance(students, (str, bytes)) else tuple(students)
+        except TypeError:                                   # not a sequence at all
+            students = ()
         if not students:
-            raise LingaussError(f"students == {students!r}, must be a non-empty list of "
+            shown = repr(given) if len(repr(given)) <= 80 else f"<{type(given).__name__}>"
+            raise LingaussError(f"students == {shown}, must be a non-empty list of "
                                 f"lingauss.Student (generations 1..G).")
         for g, student in enumerate(students, start=1):
             check_instance(student, f"students[{g - 1}] (generation {g})", Student)
@@ -221,10 +226,12 @@ class Chain:
         """
         s = np.asarray(s, dtype=float)
         out = [gen.teacher_filter(s, self.teacher.beta, self.teacher.ridge)]
-        for student in self.students:
+        for g, student in enumerate(self.students, start=1):
             if not is_pca(student):
-                raise LingaussError("filters are defined for the pca basis (every mode "
-                                    "separates); a generation has another basis.")
+                basis = student.basis
+                shown = repr(basis) if isinstance(basis, str) else f"<array {basis.shape}>"
+                raise LingaussError(f"students[{g - 1}] (generation {g}) has basis == {shown}, "
+                                    f"must be 'pca' for filters (every mode separates).")
             step = gen.generation_step(s, student.beta, student.ridge, student.alpha, out[-1])
             if student.width is not None:
                 step = np.where(np.arange(s.shape[-1]) < student.width, step, 0.0)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_design, check_draws, problem_sizes
+from ._checks import check_design, check_draws, check_objects, problem_sizes
 from ._progress import progress
 from ._validation import LingaussError, check_array, check_finite, check_option, numerics
 from .model import Sample, SpectralDesign
@@ -30,6 +30,8 @@ from .model import Sample, SpectralDesign
 KINDS = ("fixed", "population")
 ESTIMATORS = ("mean", "gibbs")
 TERMS = ("total", "bias", "variance", "posterior")
+# A covariance Σ is symmetric and PSD to this multiple of its largest entry (rounding).
+COVARIANCE_RTOL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
     estimator : {"mean", "gibbs"}
         The kernel's mean, or a draw from it.
     covariance : array of shape (d, d), optional
-        ``Σ`` of the population risk of a sample (a spectral design implies ``diag(σ_i)``).
+        ``Σ`` of the population risk of a sample (required there; a spectral design implies
+        ``diag(σ_i)``).
     monte_carlo, seed
         Label draws for the ``"optimal"`` rank rule (required there), and their seed.
 
@@ -119,6 +122,7 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
     """
     from .chain import Chain
 
+    check_objects(teacher, student, student_required=False)
     if student is None:
         chain, g = Chain(teacher, [_identity_student(teacher)]), 0
     else:
@@ -150,16 +154,25 @@ def design_weights(design, kind: str, covariance):
                                 "covariance diag(s_i / n); do not give covariance.")
         cov = check_array(covariance, "covariance", ndim=2,
                           shape=((design.d, "d"), (design.d, "d")))
-        if np.max(np.abs(cov - cov.T)) > 1e-10 * max(1.0, np.max(np.abs(cov))) or \
-                np.min(np.linalg.eigvalsh(0.5 * (cov + cov.T))) < -1e-10 * np.max(np.abs(cov)):
-            raise LingaussError("covariance is not symmetric positive semi-definite, must be "
-                                "a population covariance Σ (d, d).")
+        top = float(np.max(np.abs(cov)))
+        asym = float(np.max(np.abs(cov - cov.T)))
+        if asym > COVARIANCE_RTOL * max(1.0, top):
+            raise LingaussError(f"covariance is not symmetric (max |Σ − Σᵀ| == {asym:.3g}), "
+                                f"must be a population covariance Σ (d, d).")
+        low = float(np.min(np.linalg.eigvalsh(0.5 * (cov + cov.T))))
+        if low < -COVARIANCE_RTOL * top:
+            raise LingaussError(f"covariance has a negative eigenvalue ({low:.3g}), must be "
+                                f"positive semi-definite (a population covariance Σ (d, d)).")
         from ._eigen import eigen
         U = eigen(design.X).U
         return spec, U.T @ cov @ U
     if n is None:
-        raise LingaussError("population risk needs Σ: pass covariance=Σ (d, d), or a "
-                            "SpectralDesign with n (σ_i = s_i / n).")
+        raise LingaussError("population risk of a SpectralDesign needs its n "
+                            "(σ_i = s_i / n): design.n is None.")
+    if isinstance(design, Sample):
+        raise LingaussError("population risk of a Sample needs Σ: covariance is None; pass "
+                            "covariance=Σ (d, d), or kind='fixed' for fresh labels at the same "
+                            "inputs.")
     return spec, np.diag(spec.s / n)
 
 

@@ -34,7 +34,7 @@ from ._checks import check_design, check_instance, problem_sizes
 from ._kernels import classes_of
 from ._resources import check_memory
 from ._validation import LingaussError, check_option, numerics
-from .model import Teacher
+from .model import SpectralDesign, Teacher
 from .excess_risk import KINDS, Risk, design_weights, label_design, label_dependent, mixing, \
     sources, spectral_eligible
 
@@ -296,6 +296,10 @@ def one_step_xi(teacher: Teacher, design, *, kind: str = "fixed") -> float:
     check_instance(teacher, "teacher", Teacher)
     check_option(kind, "kind", KINDS)
     check_design(design, truth=True, noise=True, what="the one-step weight")
+    if kind == "population" and not isinstance(design, SpectralDesign):
+        raise LingaussError("kind == 'population' needs a SpectralDesign here (σ_i = s_i / n): "
+                            "the per-mode closed form takes no covariance Σ; use "
+                            "kind='fixed' for a Sample, or optimal_weights(..., covariance=Σ).")
     spec, cov = design_weights(design, kind, None)
     # the coefficients are per output row and linear in (θ², ν²): k rows of mean energy
     k = design.k

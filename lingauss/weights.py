@@ -25,20 +25,24 @@ teacher's β and ridge, ``pca`` basis, full width and rank).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
+import mpmath
 import numpy as np
 
 from . import _generated_chains as gen
 from ._checks import check_design, check_instance, problem_sizes
 from ._kernels import classes_of
 from ._resources import check_memory
-from ._validation import LingaussError, check_option, numerics
+from ._validation import LingaussError, check_int, check_option, numerics
 from .model import SpectralDesign, Teacher
 from .excess_risk import KINDS, Risk, design_weights, label_design, label_dependent, mixing, \
     sources, spectral_eligible
 
 METHODS = ("joint", "greedy")
+#: Condition number of the (column-scaled) solve above which a note suggests ``digits``.
+ILL_CONDITIONED = 1e10
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class Weights:
 
 
 def optimal_weights(teacher: Teacher, students, design, *, kind: str = "fixed",
-                    covariance=None, method: str = "joint") -> Weights:
+                    covariance=None, method: str = "joint", digits: int | None = None) -> Weights:
     """The mixing weights ``α_1..α_G`` that minimise the risk of a chain's last generation.
 
     Parameters
@@ -102,6 +106,11 @@ def optimal_weights(teacher: Teacher, students, design, *, kind: str = "fixed",
         ``Σ`` of the population risk of a sample.
     method : {"joint", "greedy"}
         All weights at once, or each generation's weight given the earlier ones.
+    digits : int, optional
+        Solve in ``digits`` decimal digits (mpmath) instead of double precision: for long
+        chains whose optimal weights are huge and cancel (Pareek et al.'s ``G = d`` chains;
+        a note says when double precision is not enough). Needs every mode to separate
+        (``pca`` bases, fixed projectors, ``Σ`` diagonal in the sample's eigenbasis).
 
     Returns
     -------
@@ -145,13 +154,24 @@ def optimal_weights(teacher: Teacher, students, design, *, kind: str = "fixed",
         features = _spectral_features if spectral else _structured_features
         G = chain.generations
         notes, singular = [], False
+        if digits is not None:
+            digits = check_int(digits, "digits", low=16, high=10_000)
+            if not spectral:
+                raise LingaussError(f"digits == {digits} needs every mode to separate (pca "
+                                    f"bases, fixed rank rules, Σ diagonal in the sample's "
+                                    f"eigenbasis); this chain or design does not.")
         if method == "joint":
-            Fb, tb, Fv = features(chain, G, sample, spec, cov)
-            omega, rank = _constrained_lstsq(np.vstack([Fb, Fv]),
-                                             np.concatenate([tb, np.zeros(Fv.shape[0])]))
-            singular = rank < G
-            alpha = _alphas(omega, chain, notes)
+            omega, singular, features, rel = _joint(chain, sample, spec, cov, spectral, digits,
+                                                    notes)
+            alpha = _alphas(omega, chain, notes, rel)
+            if singular:
+                notes.append("the risk's features are linearly dependent: the minimiser is "
+                             "not unique (the minimum-norm reparametrised weights are "
+                             "returned).")
         else:
+            features = _spectral_features if spectral else _structured_features
+            if digits is not None:
+                features = functools.partial(_spectral_features, mp=_context(digits))
             alpha = []
             for g in range(1, G + 1):
                 Fb, tb, Fv = features(chain, g, sample, spec, cov)
@@ -162,10 +182,7 @@ def optimal_weights(teacher: Teacher, students, design, *, kind: str = "fixed",
                                  f"at {a:g}).")
                 alpha.append(a)
             omega = mixing(alpha)
-            Fb, tb, Fv = features(chain, G, sample, spec, cov)
-        if singular and method == "joint":
-            notes.append("the risk's features are linearly dependent: the minimiser is not "
-                         "unique (the minimum-norm reparametrised weights are returned).")
+        Fb, tb, Fv = features(chain, G, sample, spec, cov)
         bias = float(np.sum((Fb @ omega - tb) ** 2))
         variance = float(np.sum((Fv @ omega) ** 2))
         best = Risk.from_terms(bias=bias, variance=variance, kind=kind)
@@ -178,33 +195,108 @@ def optimal_weights(teacher: Teacher, students, design, *, kind: str = "fixed",
                    singular=singular, notes=tuple(notes))
 
 
+def _context(digits: int):
+    mp = mpmath.mp.clone()
+    mp.dps = digits
+    return mp
+
+
+def _stack(Fb, tb, Fv):
+    return np.vstack([Fb, Fv]), np.concatenate([tb, np.zeros(Fv.shape[0], dtype=tb.dtype)])
+
+
+def _joint(chain, sample, spec, cov, spectral, digits, notes):
+    """``(ω, singular, features, rel)``: the joint optimum. In double precision first; where
+    that is ill-conditioned and every mode separates, again in mpmath at 50, 100, ...
+    digits until the condition number is well inside the precision (``digits`` forces a
+    precision). ``rel`` is the rounding level of ``ω``."""
+    G = chain.generations
+    auto = digits is None
+    eps = 64 * np.finfo(float).eps
+    if auto:
+        features = _spectral_features if spectral else _structured_features
+        F, t = _stack(*features(chain, G, sample, spec, cov))
+        omega, rank, cond = _constrained_lstsq(F, t)
+        fine = cond <= ILL_CONDITIONED and rank == G
+        if fine or not spectral:
+            if not fine and rank == G:
+                notes.append(f"the solve is ill-conditioned (condition number {cond:.1e}): "
+                             f"double precision loses about {np.log10(cond):.0f} of its 16 "
+                             f"digits (a pca chain, whose modes separate, is solved in high "
+                             f"precision).")
+            return omega, rank < G, features, eps
+        fallback = omega
+        digits = 50
+    while True:
+        mp = _context(digits)
+        high = functools.partial(_spectral_features, mp=mp)
+        F, t = _stack(*high(chain, G, sample, spec, cov))
+        try:
+            omega, cond = _mp_constrained_lstsq(F, t, mp)
+        except LingaussError:
+            if not auto:
+                raise
+            return fallback, True, _spectral_features, eps
+        if auto and mp.log10(cond) > digits - 20 and digits < 1600:
+            digits *= 2
+            continue
+        break
+    if auto:
+        notes.append(f"double precision was not enough (condition number above "
+                     f"{ILL_CONDITIONED:.0e}): solved in {digits} digits.")
+    return omega, False, high, 10.0 ** (4 - digits)
+
+
 def _constrained_lstsq(F, t):
-    """``argmin ‖F ω − t‖`` subject to ``Σ ω = 1``, and the rank of the reduced problem:
-    ``ω = 1/J + N c`` with ``N`` an orthonormal basis of ``1^⊥``; an SVD solve for ``c``."""
+    """``argmin ‖F ω − t‖`` subject to ``Σ ω = 1``, the rank of the reduced problem and its
+    condition number: ``ω = 1/J + N c`` with ``N`` an orthonormal basis of ``1^⊥``; an SVD
+    solve for ``c`` (columns scaled to unit norm)."""
     J = F.shape[1]
     ones = np.ones(J) / J
     Q = np.linalg.qr(np.column_stack([np.ones(J), np.eye(J)[:, :J - 1]]))[0]
     N = Q[:, 1:]
     if N.shape[1] == 0:
-        return ones, 0
+        return ones, 0, 1.0
     A = F @ N
     scale = np.linalg.norm(A, axis=0)
     scale[scale == 0] = 1.0
-    c, _, rank, _ = np.linalg.lstsq(A / scale, t - F @ ones, rcond=None)
-    return ones + N @ (c / scale), int(rank)
+    c, _, rank, sv = np.linalg.lstsq(A / scale, t - F @ ones, rcond=None)
+    cond = float(sv[0] / sv[rank - 1]) if rank else 1.0
+    return ones + N @ (c / scale), int(rank), cond
 
 
-def _alphas(omega, chain, notes) -> list:
+def _mp_constrained_lstsq(F, t, mp):
+    """The same in mpmath: ``ω = e_0 + Σ_j c_j (e_j − e_0)``, a QR factorisation for ``c``."""
+    J = F.shape[1]
+    A = F[:, 1:] - F[:, [0]]
+    scale = [mp.sqrt(sum(x * x for x in A[:, j])) or mp.mpf(1) for j in range(J - 1)]
+    A = A / np.array(scale, dtype=object)
+    n = J - 1
+    if A.shape[0] >= n:
+        Q, R = mp.qr(mp.matrix(A.tolist()))
+        diag = [abs(R[j, j]) for j in range(n)]
+    if A.shape[0] < n or min(diag) <= mp.mpf(10) ** (8 - mp.dps) * max(diag):
+        raise LingaussError(f"the risk's features are linearly dependent even at "
+                            f"{mp.dps} digits: the optimal weights are not unique; use "
+                            f"digits=None (minimum-norm solution).")
+    rhs = Q.T * mp.matrix((t - F[:, 0]).tolist())
+    c = mp.lu_solve(R[:n, :n], rhs[:n, 0])
+    c = [c[j] / scale[j] for j in range(n)]
+    return np.array([1 - sum(c)] + c, dtype=object), max(diag) / min(diag)
+
+
+def _alphas(omega, chain, notes, rel: float) -> list:
     """``α_j = ω_j / Σ_{l≤j} ω_l`` (``j ≥ 1``); an undetermined weight (a later generation
-    ignores everything before it) keeps the student's value."""
+    ignores everything before it) keeps the student's value. ``rel``: the relative rounding
+    level of ``ω`` (a partial sum within it of ``Σ|ω|`` is zero)."""
     cumulative = np.cumsum(omega)
     scale = np.sum(np.abs(omega))
     alpha = []
     for j in range(1, omega.size):
         head = cumulative[j]
-        if abs(head) > 1e-12 * scale:
+        if abs(head) > rel * scale:
             alpha.append(omega[j] / head)
-        elif np.max(np.abs(omega[:j + 1])) <= 1e-12 * scale:
+        elif np.max(np.abs(omega[:j + 1])) <= rel * scale:
             keep = chain.students[j - 1].alpha
             notes.append(f"generation {j}: a later generation has α = 1, so α_{j} does not "
                          f"matter (kept at {keep:g}).")
@@ -212,7 +304,7 @@ def _alphas(omega, chain, notes) -> list:
         else:
             raise LingaussError(
                 f"the optimal weights are not reached by finite α: the labels of generations "
-                f"0..{j} enter with total weight Σ ω = {head:.3g} but not each with weight "
+                f"0..{j} enter with total weight Σ ω = {float(head):.3g} but not each with weight "
                 f"0 (the optimum is the limit |α_{j}| → ∞); give the generations different "
                 f"ridges or fewer generations.")
     return alpha
@@ -233,13 +325,19 @@ def _greedy_step(Fb, tb, Fv, earlier, keep):
     return float(Fd @ (t - F @ v)) / den, False
 
 
-def _spectral_features(chain, g, sample, spec, cov):
+def _spectral_features(chain, g, sample, spec, cov, mp=None):
     """Features when every mode separates: per row class and mode, the filters of the
-    sources (``generation_step`` with ``α = 1`` for the source, ``α = 0`` after it)."""
+    sources (``generation_step`` with ``α = 1`` for the source, ``α = 0`` after it); with
+    ``mp`` (an mpmath context), arrays of its numbers."""
     kernels, O, patterns, index, _ = chain.kernels(sample)
     s, theta, nu = spec.s, spec.theta, spec.noise
     w = np.diag(cov)
     pos = s > 0
+    sqrt = np.sqrt
+    if mp is not None:
+        big = np.frompyfunc(mp.mpf, 1, 1)
+        s, theta, w, nu = big(s), big(theta), big(w), mp.mpf(nu)
+        sqrt = np.frompyfunc(mp.sqrt, 1, 1)
     t = chain.teacher
     Fb, tb, Fv = [], [], []
     for pattern, rows in classes_of(patterns).items():
@@ -252,10 +350,10 @@ def _spectral_features(chain, g, sample, spec, cov):
             filters.append(np.where(keep, gen.generation_step(s, student.beta, student.ridge,
                                                               1.0, 0.0), 0.0))
         F = np.array(filters).T                                          # (d, g + 1)
-        root = np.sqrt(w * energy)
+        root = sqrt(w * energy)
         Fb.append(root[:, None] * F)
         tb.append(root)
-        noise = np.where(pos, np.sqrt(w * len(rows) / np.where(pos, s, 1.0)) * nu, 0.0)
+        noise = np.where(pos, sqrt(w * len(rows) / np.where(pos, s, 1)) * nu, 0)
         Fv.append(noise[:, None] * F)
     return np.vstack(Fb), np.concatenate(tb), np.vstack(Fv)
 

@@ -202,6 +202,20 @@ class Chain:
         check_finite(dec.as_dict(), "the chain's divergence", sizes)
         return dec
 
+    def means(self, sample: Sample) -> list:
+        """The mean of every generation on ``sample`` (``G + 1`` arrays (k, d); index 0 is the
+        teacher), in the sample's coordinates: generation ``g`` predicts ``M_g x``.
+
+        >>> from lingauss import Chain, Sample, Student, Teacher
+        >>> sample = Sample.synthetic(d=4, k=1, n=8, noise=0.5, seed=0)
+        >>> M = Chain(Teacher(1.0, 2.0), [Student(1.0, 2.0, alpha=1.0)]).means(sample)
+        >>> ridge = sample.Y @ sample.X.T @ np.linalg.inv(sample.X @ sample.X.T + 2.0 * np.eye(4))
+        >>> bool(np.allclose(M[0], ridge) and np.allclose(M[1], ridge))
+        True
+        """
+        kernels, *_, eig = self.kernels(sample)
+        return [K.mean @ eig.U.T for K in kernels]
+
     def risk(self, design, *, generation: int | None = None, kind: str = "fixed",
              estimator: str = "mean", covariance=None, monte_carlo: int | None = None,
              seed: int | None = None):

@@ -64,8 +64,8 @@ class Weights:
         The students with these weights (``Chain(teacher, students)`` reproduces the risk).
     method : str
     singular : bool
-        The minimiser is not unique (the features are linearly dependent): the minimum-norm
-        ``ω`` is returned; the risk is still the minimum.
+        The minimiser is not unique (the features are linearly dependent): the one nearest to
+        the students' own weights (in ``ω``) is returned; the risk is still the minimum.
     notes : tuple of str
     """
 
@@ -166,8 +166,8 @@ def optimal_weights(teacher: Teacher, students, design, *, kind: str = "fixed",
             alpha = _alphas(omega, chain, notes, rel)
             if singular:
                 notes.append("the risk's features are linearly dependent: the minimiser is "
-                             "not unique (the minimum-norm reparametrised weights are "
-                             "returned).")
+                             "not unique (the one nearest to the students' own weights, in "
+                             "the reparametrised weights ω, is returned).")
         else:
             features = _spectral_features if spectral else _structured_features
             if digits is not None:
@@ -216,7 +216,8 @@ def _joint(chain, sample, spec, cov, spectral, digits, notes):
     if auto:
         features = _spectral_features if spectral else _structured_features
         F, t = _stack(*features(chain, G, sample, spec, cov))
-        omega, rank, cond = _constrained_lstsq(F, t)
+        prefer = mixing([st.alpha for st in chain.students])
+        omega, rank, cond = _constrained_lstsq(F, t, prefer)
         fine = cond <= ILL_CONDITIONED and rank == G
         if fine or not spectral:
             if not fine and rank == G:
@@ -247,10 +248,11 @@ def _joint(chain, sample, spec, cov, spectral, digits, notes):
     return omega, False, high, 10.0 ** (4 - digits)
 
 
-def _constrained_lstsq(F, t):
+def _constrained_lstsq(F, t, prefer=None):
     """``argmin ‖F ω − t‖`` subject to ``Σ ω = 1``, the rank of the reduced problem and its
     condition number: ``ω = 1/J + N c`` with ``N`` an orthonormal basis of ``1^⊥``; an SVD
-    solve for ``c`` (columns scaled to unit norm)."""
+    solve for ``c`` (columns scaled to unit norm). Where the minimiser is not unique, the one
+    nearest to ``prefer`` (the minimum-norm one without it)."""
     J = F.shape[1]
     ones = np.ones(J) / J
     Q = np.linalg.qr(np.column_stack([np.ones(J), np.eye(J)[:, :J - 1]]))[0]
@@ -260,9 +262,17 @@ def _constrained_lstsq(F, t):
     A = F @ N
     scale = np.linalg.norm(A, axis=0)
     scale[scale == 0] = 1.0
-    c, _, rank, sv = np.linalg.lstsq(A / scale, t - F @ ones, rcond=None)
+    U, sv, Vt = np.linalg.svd(A / scale, full_matrices=True)
+    rank = int(np.sum(sv > sv[0] * max(A.shape) * np.finfo(float).eps)) if sv.size else 0
+    c = Vt[:rank].T @ ((U[:, :rank].T @ (t - F @ ones)) / sv[:rank])
+    c = c / scale
+    if prefer is not None and rank < Vt.shape[0]:
+        # the minimisers are c + Z y (Z: the null space, unscaled); the nearest to prefer
+        Z = Vt[rank:].T / scale[:, None]
+        y = np.linalg.lstsq(Z, N.T @ (np.asarray(prefer, float) - ones) - c, rcond=None)[0]
+        c = c + Z @ y
     cond = float(sv[0] / sv[rank - 1]) if rank else 1.0
-    return ones + N @ (c / scale), int(rank), cond
+    return ones + N @ c, rank, cond
 
 
 def _mp_constrained_lstsq(F, t, mp):
@@ -278,7 +288,7 @@ def _mp_constrained_lstsq(F, t, mp):
     if A.shape[0] < n or min(diag) <= mp.mpf(10) ** (8 - mp.dps) * max(diag):
         raise LingaussError(f"the risk's features are linearly dependent even at "
                             f"{mp.dps} digits: the optimal weights are not unique; use "
-                            f"digits=None (minimum-norm solution).")
+                            f"digits=None (the solution nearest the students' weights).")
     rhs = Q.T * mp.matrix((t - F[:, 0]).tolist())
     c = mp.lu_solve(R[:n, :n], rhs[:n, 0])
     c = [c[j] / scale[j] for j in range(n)]

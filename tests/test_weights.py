@@ -178,7 +178,7 @@ def test_dependent_features_are_reported_as_singular():
     design = SpectralDesign(np.array([5.0]), np.array([[1.0]]), noise=0.5, k=1, n=5)
     students = [Student(1.0, 1.0)] * 3
     w = optimal_weights(Teacher(1.0, 1.0), students, design)
-    assert w.singular and any("not unique" in n for n in w.notes)
+    assert w.singular and any("not unique" in note for note in w.notes)
     best = brute_force(Teacher(1.0, 1.0), students, design)
     assert w.risk.total <= best.fun * (1 + 1e-9)
 

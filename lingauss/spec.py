@@ -10,6 +10,8 @@ A spec has four sections (``lingauss/default.toml`` is a complete, commented exa
     [teacher]       # Teacher: beta, ridge
     [student]       # Student: beta, ridge, alpha, width, rank, basis, rank_rule,
                     # complement_variance, soft_labels, soft_label_noise
+    # ... or a distillation chain (docs/model.md §8): one [[students]] table per generation
+    # 1..G, with the keys of [student]; `lingauss chain` reads it (Spec.students)
     [divergence]    # optional: space = "parameter", direction = "forward"
 
 ``basis`` and ``rank_rule`` take an option string or the path of a ``.npy`` file holding the
@@ -40,8 +42,8 @@ except ModuleNotFoundError:  # Python 3.10
 from ._validation import LingaussError, check_option
 from .model import BASES, DIRECTIONS, RANK_RULES, SPACES, Sample, Student, Teacher
 
-SECTIONS = ("data", "teacher", "student", "divergence")
-REQUIRED_SECTIONS = ("data", "teacher", "student")
+SECTIONS = ("data", "teacher", "student", "students", "divergence")
+REQUIRED_SECTIONS = ("data", "teacher", "student")   # [[students]] may replace [student]
 # [data]: a sample file, or the arguments of Sample.synthetic (its defaults apply).
 SYNTHETIC_REQUIRED = ("d", "k", "n")
 SYNTHETIC_OPTIONAL = ("noise", "seed", "spectrum_exponent", "signal_exponent")
@@ -72,6 +74,9 @@ class Spec:
     direction : {"forward", "reverse", "symmetric"}, default "forward"
     path : pathlib.Path or None
         The spec file it was read from (``None`` for the embedded default or a string).
+    students : tuple of Student
+        A chain's generations ``1..G`` (``[[students]]`` tables); ``student`` is then the
+        last of them. Empty for a single student.
 
     Examples
     --------
@@ -90,17 +95,28 @@ class Spec:
     space: str = "parameter"
     direction: str = "forward"
     path: pathlib.Path | None = None
+    students: tuple = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "students", tuple(self.students))
         for value, name, cls in ((self.teacher, "teacher", Teacher),
                                  (self.student, "student", Student),
-                                 (self.sample, "sample", Sample)):
+                                 (self.sample, "sample", Sample),
+                                 *((st, f"students[{j}]", Student)
+                                   for j, st in enumerate(self.students))):
             if not isinstance(value, cls):
                 raise LingaussError(f"{name} == {value!r}, must be a lingauss.{cls.__name__}.")
         check_option(self.space, "space", SPACES)
         check_option(self.direction, "direction", DIRECTIONS)
         if self.path is not None:
             object.__setattr__(self, "path", pathlib.Path(self.path))
+
+    @property
+    def chain(self):
+        """The :class:`lingauss.Chain` of ``teacher`` and ``students`` (a single student is a
+        one-step chain)."""
+        from .chain import Chain
+        return Chain(self.teacher, self.students or [self.student])
 
     def replace(self, **changes) -> "Spec":
         """A copy with some fields changed (validated again).
@@ -283,35 +299,60 @@ def _build(doc: dict, where: str, folder: pathlib.Path, path) -> Spec:
         if name not in SECTIONS:
             what = f"section: [{name}]" if isinstance(value, dict) else f"top-level key: {name!r}"
             raise LingaussError(f"{where}: Unknown {what}. Allowed sections: {SECTIONS}.")
-        if not isinstance(value, dict):
+        if name == "students":
+            if not isinstance(value, list) or not value or \
+                    not all(isinstance(v, dict) for v in value):
+                raise LingaussError(f"{where}: students == {value!r}, must be one or more "
+                                    f"[[students]] tables (one per generation).")
+        elif not isinstance(value, dict):
             raise LingaussError(
                 f"{where}: {name} == {value!r}, must be a section [{name}] (a TOML table).")
-    missing = [name for name in REQUIRED_SECTIONS if name not in doc]
+    missing = [name for name in REQUIRED_SECTIONS if name not in doc
+               and not (name == "student" and "students" in doc)]
     if missing:
+        chain = " ([[students]] tables may replace [student])" if "student" in missing else ""
         raise LingaussError(f"{where}: Missing section: [{missing[0]}]. "
-                            f"Required sections: {REQUIRED_SECTIONS}.")
+                            f"Required sections: {REQUIRED_SECTIONS}{chain}.")
     sample = _sample(_table(doc, "data", where, DATA_KEYS, ()), where, folder)
     teacher_table = _table(doc, "teacher", where, TEACHER_KEYS, TEACHER_KEYS)
     with _context(f"{where}: [teacher] "):
         teacher = Teacher(**teacher_table)
-    student_table = dict(_table(doc, "student", where, STUDENT_KEYS, STUDENT_REQUIRED))
-    for key, options in STUDENT_MATRICES.items():
-        value = student_table.get(key)
-        if isinstance(value, str) and value.endswith(".npy"):
-            student_table[key] = _load_npy(value, key, folder, where)
-        elif isinstance(value, str) and value not in options:
-            raise LingaussError(
-                f"{where}: [student] Unknown value for {key}: {value!r}. Possible values: "
-                f"{options} or the path of a .npy file.")
-    with _context(f"{where}: [student] "):
-        student = Student(**student_table)
-        student.resolve(sample.d, sample.k)         # fits the data (width <= d, ...)
+    if "student" in doc and "students" in doc:
+        raise LingaussError(f"{where}: [student] and [[students]] both given: one [student] "
+                            f"section (a student) or [[students]] tables (a chain).")
+    if "student" in doc:
+        students = ()
+        student = _student(doc["student"], where, "[student]", folder, sample)
+    else:
+        students = tuple(_student(table, where, f"[[students]] #{g}", folder, sample)
+                         for g, table in enumerate(doc["students"], start=1))
+        student = students[-1]
     options = _table(doc, "divergence", where, DIVERGENCE_KEYS, ())
     with _context(f"{where}: [divergence] "):
         return Spec(teacher=teacher, student=student, sample=sample, path=path,
+                    students=students,
                     space=check_option(options.get("space", "parameter"), "space", SPACES),
                     direction=check_option(options.get("direction", "forward"), "direction",
                                            DIRECTIONS))
+
+
+def _student(table: dict, where: str, label: str, folder: pathlib.Path, sample) -> Student:
+    """A ``[student]`` or ``[[students]]`` table: keys checked, ``.npy`` matrices read."""
+    _check_names(tuple(table), STUDENT_KEYS, STUDENT_REQUIRED, f"{where}: ", f"key in {label}:",
+                 "keys")
+    table = dict(table)
+    for key, options in STUDENT_MATRICES.items():
+        value = table.get(key)
+        if isinstance(value, str) and value.endswith(".npy"):
+            table[key] = _load_npy(value, key, folder, where)
+        elif isinstance(value, str) and value not in options:
+            raise LingaussError(
+                f"{where}: {label} Unknown value for {key}: {value!r}. Possible values: "
+                f"{options} or the path of a .npy file.")
+    with _context(f"{where}: {label} "):
+        student = Student(**table)
+        student.resolve(sample.d, sample.k)         # fits the data (width <= d, ...)
+    return student
 
 
 def _sample(table: dict, where: str, folder: pathlib.Path) -> Sample:

@@ -27,7 +27,7 @@ from ._validation import check_option
 from .divergence import TERMS, divergence
 
 FORMATS = ("text", "md", "latex", "csv", "json")
-KINDS = ("closed-form", "sweep", "asymptotic")
+KINDS = ("closed-form", "sweep", "asymptotic", "risk")
 #: Limits of the asymptotic table, in column order.
 LIMITS = ("n → ∞", "λ_S → 0", "ν → 0", "power law, n → ∞")
 
@@ -353,7 +353,9 @@ def _asymptotic_latex(spec, lead) -> str:
 
 
 def table(spec, kind: str, fmt: str = "md") -> str:
-    """Dispatch on ``kind`` (``closed-form``, ``sweep``, ``asymptotic``)."""
+    """Dispatch on ``kind`` (``closed-form``, ``sweep``, ``asymptotic``, ``risk``)."""
+    from .chain_tables import risk_table
+
     check_option(kind, "kind", KINDS)
     return {"closed-form": closed_form_table, "sweep": sweep_table,
-            "asymptotic": asymptotic_table}[kind](spec, fmt)
+            "asymptotic": asymptotic_table, "risk": risk_table}[kind](spec, fmt)

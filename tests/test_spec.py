@@ -200,7 +200,7 @@ def test_spec_file_not_utf8(tmp_path):
         load_spec(path)
 
 
-SECTIONS = "('data', 'teacher', 'student', 'divergence')"
+SECTIONS = "('data', 'teacher', 'student', 'students', 'divergence')"   # students: issue 11
 
 
 def test_unknown_section(tmp_path):
@@ -224,7 +224,8 @@ def test_section_that_is_not_a_table(tmp_path):
 def test_missing_section(tmp_path):
     path = write(tmp_path, spec_text(student=None))
     with raises(f"{path}: Missing section: [student]. "
-                f"Required sections: ('data', 'teacher', 'student')."):
+                f"Required sections: ('data', 'teacher', 'student') ([[students]] tables may "
+                f"replace [student])."):
         load_spec(path)
 
 
@@ -400,3 +401,51 @@ def test_spec_checks_its_fields():
     with raises("Unknown value for space: 'weights'. Possible values: "
                 "('parameter', 'prediction')."):
         spec.replace(space="weights")
+
+
+# --------------------------------------------------------------------------------------------
+# Chains: [[students]] tables (issue 11)
+# --------------------------------------------------------------------------------------------
+
+CHAIN = """
+[data]
+d = 6
+k = 2
+n = 12
+[teacher]
+beta = 2.0
+ridge = 1.0
+[[students]]
+beta = 2.0
+ridge = 1.5
+alpha = -0.5
+[[students]]
+beta = 1.0
+ridge = 0.5
+width = 4
+rank = 1
+rank_rule = "oracle"
+"""
+
+
+def test_chain_spec_reads_every_generation():
+    spec = loads_spec(CHAIN)
+    assert len(spec.students) == 2
+    assert spec.students[0].alpha == -0.5 and spec.students[0].ridge == 1.5
+    assert spec.students[1].width == 4 and spec.students[1].rank_rule == "oracle"
+    assert spec.student is spec.students[1]
+    assert spec.chain.generations == 2 and spec.chain.students == spec.students
+    assert loads_spec(spec_text()).chain.generations == 1      # a single student: one step
+
+
+def test_chain_spec_errors_name_the_generation():
+    def starts(message):
+        return pytest.raises(LingaussError, match="^" + re.escape(message))
+    with raises("<string>: [[students]] #2 width == 9, must be <= d == 6."):
+        loads_spec(CHAIN.replace("width = 4", "width = 9"))
+    with starts("<string>: Unknown key in [[students]] #1: 'alhpa'. Allowed keys: ("):
+        loads_spec(CHAIN.replace("alpha = -0.5", "alhpa = -0.5"))
+    with starts("<string>: [student] and [[students]] both given"):
+        loads_spec(CHAIN + "[student]\nbeta = 1.0\nridge = 1.0\n")
+    with starts("<string>: students == 3, must be one or more [[students]] tables"):
+        loads_spec("students = 3\n" + CHAIN.split("[[students]]")[0])

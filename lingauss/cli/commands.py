@@ -34,8 +34,8 @@ def decomposition_rows(dec: Decomposition) -> tuple:
     return ("term", "value"), [(n, values[n]) for n in names]
 
 
-def _table(ctx, fmt, header, rows, *, head: str | None = None, caption: str | None = None,
-           label: str = "tab:lingauss", args=None) -> None:
+def print_table(ctx, fmt, header, rows, *, head: str | None = None,
+                caption: str | None = None, label: str = "tab:lingauss", args=None) -> None:
     """A table in ``fmt``; ``head`` (the problem line) is printed above text tables only;
     ``caption`` and ``label`` are LaTeX's (a complete document with ``--standalone``)."""
     if head is not None and fmt == "text":
@@ -56,7 +56,7 @@ def divergence_command(args, ctx) -> None:
     if fmt == "json":
         ctx.write(json.dumps(dec.as_dict()) + "\n")
         return
-    _table(ctx, fmt, *decomposition_rows(dec), head=problem_line(spec), args=args,
+    print_table(ctx, fmt, *decomposition_rows(dec), head=problem_line(spec), args=args,
            caption=r"The distillation divergence $K$ and its terms (nats): "
                    + problem_caption(spec) + ".", label="tab:lingauss-divergence")
 
@@ -79,7 +79,7 @@ def expected_command(args, ctx) -> None:
     head = problem_line(spec) + f"\nexpected over the label noise: {how}"
     how_tex = (f"Monte Carlo over {args.monte_carlo} label draws (seed {args.seed}), with "
                f"standard errors" if args.monte_carlo else "closed form")
-    _table(ctx, fmt, *decomposition_rows(dec), head=head, args=args,
+    print_table(ctx, fmt, *decomposition_rows(dec), head=head, args=args,
            caption=r"The distillation divergence $K$ and its terms (nats) expected over the "
                    rf"label noise ({how_tex}): " + problem_caption(spec) + ".",
            label="tab:lingauss-expected")
@@ -97,6 +97,9 @@ def derive_command(args, ctx) -> None:
     if args.standalone and not args.latex:
         raise LingaussError("--standalone == True without --latex, must come with --latex "
                             "(it makes a complete LaTeX document).")
+    if args.risk or args.chain is not None:
+        from .chain_commands import derive_chain
+        return derive_chain(args, ctx)
     from .. import symbolic    # sympy is imported only by this command
 
     space = check_option(args.space, "--space", SPACES)
@@ -145,7 +148,7 @@ def check_command(args, ctx) -> int:
     if fmt == "json":
         ctx.write(render(header, body, "json") + "\n")
         return 1 if failed else 0
-    _table(ctx, fmt, header, body, head=problem_line(spec), args=args,
+    print_table(ctx, fmt, header, body, head=problem_line(spec), args=args,
            caption=r"Verification: independent routes compared on the problem ("
                    + problem_caption(spec) + "), the largest discrepancy of each pair and its "
                    "tolerance.", label="tab:lingauss-check")
@@ -209,7 +212,7 @@ def design_command(args, ctx) -> None:
         rows.append((label,) + ((None, None, None, None) if c is None else
                                 (c.rank, c.width, c.parameters, c.divergence)))
     head = (problem_line(spec) + "\n" + rec.summary())
-    _table(ctx, fmt, header, rows, head=head, args=args,
+    print_table(ctx, fmt, header, rows, head=head, args=args,
            caption=rf"The smallest students whose divergence is within the budget "
                    rf"$K \le {rec.budget:.4g}$ nats: " + problem_caption(spec, rank="varied")
                    + ".", label="tab:lingauss-design")
@@ -283,7 +286,7 @@ def bounds_command(args, ctx) -> int:
             at = header.index("violated")
             rows = [row[:at] + ("VIOLATED" if row[at] else "no",) + row[at + 1:]
                     for row in rows]
-        _table(ctx, fmt, header, rows, head=problem_line(spec, rank="1.."), args=args,
+        print_table(ctx, fmt, header, rows, head=problem_line(spec, rank="1.."), args=args,
                caption=r"The paper's generalisation bounds beside the exact gap difference "
                        r"$\Delta = \mathrm{E}\,\mathrm{gap}_S - \mathrm{E}\,\mathrm{gap}_T$ "
                        r"at every rank, width and soft-label mode, with their slack: "
@@ -360,7 +363,7 @@ def demo_command(args, ctx) -> None:
         dec = divergence(spec.teacher, spec.student.replace(rank=r), spec.sample,
                          space=spec.space, direction=spec.direction)
         rows.append((r,) + tuple(getattr(dec, name) for name in columns))
-    _table(ctx, fmt, ("rank",) + columns, rows, args=args,
+    print_table(ctx, fmt, ("rank",) + columns, rows, args=args,
            head=problem_line(spec, rank=f"{ranks[0]}..{ranks[-1]}"),
            caption=r"The default problem: the divergence $K$ and its terms (nats) at every "
                    r"rank: " + problem_caption(spec, rank=rf"{ranks[0]}, \ldots, {ranks[-1]}")

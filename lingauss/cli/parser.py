@@ -59,6 +59,7 @@ def _draws(p, default=None) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lingauss`` (every subcommand; see ``lingauss --help``)."""
+    from . import chain_commands as CC
     from . import commands as C
 
     parser = argparse.ArgumentParser(
@@ -111,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the LaTeX preamble every LaTeX output of lingauss compiles "
                           "with (packages and the \\vfun macro) and exit")
     _standalone(p, "--latex")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--risk", action="store_true",
+                      help="the per-mode excess risk of a filter, the generation step of a "
+                           "chain and the one-step weight's coefficients (docs/model.md §7-8)")
+    what.add_argument("--chain", type=int, metavar="G", default=None,
+                      help="the filter of generation G of a chain, unrolled")
     p.add_argument("--space", default="parameter", help=f"one of {', '.join(SPACES)}")
     p.add_argument("--soft-labels", default="mean", help=f"one of {', '.join(SOFT_LABELS)}")
     p.add_argument("--direction", default="forward", help=f"one of {', '.join(DIRECTIONS)}")
@@ -238,12 +245,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=C.plot_command)
 
     p = sub.add_parser(
-        "table", parents=common, help="closed-form, sweep or asymptotic table",
+        "chain", parents=common,
+        help="a distillation chain: risk and K per generation, optimal weights, how many "
+             "generations",
+        description="For a spec with [[students]] tables (generation 1..G; a [student] spec is "
+                    "a one-step chain): each generation's weight alpha, its excess risk "
+                    "(fixed design, expected over the label noise: bias + variance) and its "
+                    "divergence K to the teacher and to the previous generation, on the "
+                    "spec's sample (which needs W_star and noise). --optimal uses the jointly "
+                    "optimal weights; --up-to G tabulates chains of 0..G copies of the last "
+                    "student with optimal weights and says how many generations minimise the "
+                    "risk (docs/model.md §7-8).")
+    p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
+    p.add_argument("--estimator", default="mean",
+                   help="mean (the kernel's mean) or gibbs (a draw from it); default mean")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--optimal", action="store_true",
+                     help="replace the students' alpha by the jointly optimal weights")
+    how.add_argument("--up-to", type=int, metavar="G", default=None,
+                     help="how many generations (0..G) of the last student minimise the risk")
+    _format(p)
+    _draws(p)
+    _overrides(p)
+    p.set_defaults(run=CC.chain_command)
+
+    p = sub.add_parser(
+        "table", parents=common, help="closed-form, sweep, asymptotic or risk table",
         description="closed-form: each term's per-mode formula and its value at the spec; "
                     "sweep: every term across ranks; asymptotic: leading-order behaviour of "
-                    "each per-mode term (n → ∞, λ_S → 0, ν → 0, power law), by sympy.")
+                    "each per-mode term (n → ∞, λ_S → 0, ν → 0, power law), by sympy; risk: "
+                    "the per-mode forms of the excess risk of a chain's generation and its "
+                    "value for the spec's last generation.")
     p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
-    p.add_argument("--kind", required=True, help="closed-form, sweep or asymptotic")
+    p.add_argument("--kind", required=True, help="closed-form, sweep, asymptotic or risk")
     _format(p, default="md")
     _overrides(p)
     p.set_defaults(run=C.table_command)

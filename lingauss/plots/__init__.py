@@ -14,6 +14,8 @@ same in every figure:
 * :func:`sample_size_plot` — the terms against the sample size ``n``, log–log;
 * :func:`soft_labels_plot` — :func:`terms_plot` side by side per soft-label mode, with the
   convexity bound ``K + I(Ŷ; W_S)`` of the sampled modes;
+* :func:`risk_generation_plot`, :func:`filters_plot` — a distillation chain's risk and ``K``
+  per generation, and its per-mode filters;
 * :func:`save` — PNG (300 dpi), PDF or SVG (TrueType fonts) chosen by the file's extension;
 * :func:`figure` — one of :data:`PLOT_KINDS` for a spec (the grids are chosen there), in a
   named style (:data:`STYLES`: ``default``, ``paper``, ``slides``), a size, font size and
@@ -31,6 +33,7 @@ title states the values held.
 from .canvas import STYLES, LingaussFigure, use_style
 from .figures import (bounds_plot, frontier_plot, heatmap, sample_size_plot, soft_labels_plot,
                       terms_plot)
+from .chains import filters_plot, risk_generation_plot
 from .files import SAVE_FORMATS, check_output_path, save
 from .kinds import PLOT_KINDS, figure
 from .style import AXES, COLOURS, DIVERGENCE_LABEL, TERM_LABELS
@@ -38,4 +41,4 @@ from .style import AXES, COLOURS, DIVERGENCE_LABEL, TERM_LABELS
 __all__ = ["terms_plot", "heatmap", "frontier_plot", "sample_size_plot", "soft_labels_plot",
            "bounds_plot", "save", "check_output_path", "figure", "PLOT_KINDS", "SAVE_FORMATS",
            "COLOURS", "TERM_LABELS", "AXES", "DIVERGENCE_LABEL", "STYLES", "LingaussFigure",
-           "use_style"]
+           "use_style", "risk_generation_plot", "filters_plot"]

@@ -3,7 +3,8 @@
 :func:`figure` draws one of :data:`PLOT_KINDS` for a spec: the terms against the rank or the
 width, heatmaps over (width, rank) and (ridge, rank), the size–divergence frontier, the terms
 against the sample size (a population design built from the sample's spectrum) and the
-soft-label modes side by side.
+soft-label modes side by side; for a chain (``[[students]]``, or a single student as a
+one-step chain), the risk and ``K`` per generation and the per-mode filters.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .canvas import apply_limits, check_limits, resolve_style, use_style
 from .figures import frontier_plot, heatmap, sample_size_plot, soft_labels_plot, terms_plot
 
 PLOT_KINDS = ("terms-vs-rank", "terms-vs-width", "heatmap", "heatmap-ridge", "frontier",
-              "sample-size", "soft-labels")
+              "sample-size", "soft-labels", "risk-vs-generation", "filters")
 
 
 def figure(spec, kind: str, *, style=None, size=None, font_size=None, xlim=None,
@@ -103,8 +104,27 @@ def _draw(spec, kind: str):
         return sample_size_plot(sweep(spec.teacher, student, design, space=spec.space,
                                       direction=spec.direction, n=grid),
                                 held_too=f"m = {m}, r = {r}, {ridge}")
+    if kind in ("risk-vs-generation", "filters"):
+        return _chain_figure(spec, kind)
     sweeps = {}
     for soft in ("mean", "sampled"):
         sub = spec.replace(student=spec.student.replace(soft_labels=soft, soft_label_noise=0.0))
         sweeps[soft] = explore(sub, rank=range(1, min(k, m) + 1), width=[m])
     return soft_labels_plot(sweeps, "rank", held_too=ridge)
+
+
+def _chain_figure(spec, kind: str):
+    from ..chain_report import chain_report
+    from .chains import filters_plot, risk_generation_plot
+
+    chain = spec.chain
+    held = f"G = {chain.generations}, d = {spec.sample.d}, n = {spec.sample.n}"
+    if kind == "risk-vs-generation":
+        if spec.sample.W_star is None or spec.sample.noise is None:
+            raise LingaussError("kind == 'risk-vs-generation' needs a sample with W_star and "
+                                "noise (the risk is against the truth).")
+        return risk_generation_plot(chain_report(chain, spec.sample, space=spec.space,
+                                                 direction=spec.direction), held=held)
+    s = spectral(spec.sample).s
+    s = s[s > 0]
+    return filters_plot(s, chain.filters(s), held=held)

@@ -182,7 +182,10 @@ def test_every_title_names_what_is_held(figures):
     held = {"terms-vs-rank": [f"m = {m}", ridge], "terms-vs-width": [f"r = {r}", ridge],
             "heatmap": [ridge], "heatmap-ridge": [f"m = {m}"], "frontier": [ridge],
             "sample-size": [f"m = {m}", f"r = {r}", ridge],
-            "soft-labels": [f"m = {m}", ridge]}
+            "soft-labels": [f"m = {m}", ridge],
+            # a one-student spec is a one-step chain (issue 11)
+            "risk-vs-generation": ["G = 1", f"n = {SPEC.sample.n}"],
+            "filters": ["G = 1", f"d = {SPEC.sample.d}"]}
     assert set(held) == set(PLOT_KINDS)
     for kind, needed in held.items():
         text = " ".join(figures[kind, "default"].titles())

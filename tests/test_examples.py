@@ -227,3 +227,13 @@ def test_self_distillation_literature_every_claim_holds(runs):
     oracle = np.sum(w * t2 / (t2 * s + 1))        # r-step SD reaches the per-mode oracle
     gain = float(re.search(r"d=4: ([\d.]+)", text)[1])
     assert gain == pytest.approx(best / oracle, rel=5e-3)
+
+
+def test_readme_shows_the_literature_table(runs):
+    """The README's "Repeated distillation" table is the example's (regenerate with
+    ``python docs/regenerate.py``)."""
+    text = stdout(runs, "self_distillation_literature")
+    table = "\n".join(line for line in text.splitlines() if line.startswith("|"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    begin, end = "<!-- BEGIN literature table -->\n", "\n<!-- END literature table -->"
+    assert readme.split(begin, 1)[1].split(end, 1)[0] == table

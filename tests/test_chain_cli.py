@@ -215,3 +215,13 @@ def test_filters_plot_refuses_a_non_pca_chain(tmp_path, capsys):
     target = tmp_path / "f.png"
     code, _, err = cli(capsys, "plot", path, "--kind", "filters", "-o", target)
     assert code == 2 and "pca" in err and not target.exists()
+
+
+def test_design_generations_is_the_chain_plan(spec_path, capsys):
+    _, plan, _ = cli(capsys, "chain", spec_path, "--up-to", "2", "--format", "json")
+    code, design, err = cli(capsys, "design", spec_path, "--generations", "2", "--format",
+                            "json")
+    assert code == 0, err
+    assert json.loads(design) == json.loads(plan)
+    code, _, err = cli(capsys, "design", spec_path, "--generations", "2", "--fraction", "0.2")
+    assert code == 2 and "--generations G answers one question" in err

@@ -17,8 +17,8 @@ def _say_options(exc: LingaussError) -> LingaussError:
 
 def chain_command(args, ctx) -> None:
     from ..chain import Chain
-    from ..chain_report import chain_report, plan_generations
-    from ..chain_tables import plan_table, report_table
+    from ..chain_report import chain_report
+    from ..chain_tables import report_table
     from ..weights import optimal_weights
 
     fmt = output_format(args)
@@ -31,24 +31,7 @@ def chain_command(args, ctx) -> None:
             raise LingaussError("--up-to G plans chains of the last student with optimal "
                                 "weights and the mean estimator: it takes no --optimal or "
                                 "--estimator.")
-        up_to = check_int(args.up_to, "--up-to", low=1, high=64)
-        plan = plan_generations(spec.teacher, spec.student, spec.sample, up_to=up_to,
-                                space=spec.space, direction=spec.direction)
-        if fmt == "json":
-            ctx.write(json.dumps({"best": plan.best, "tolerance": plan.tolerance,
-                                  "rows": [dict(r, alpha=list(r["alpha"]))
-                                           for r in plan.rows],
-                                  "notes": list(plan.notes)}) + "\n")
-            return
-        text = plan_table(plan, fmt)
-        if fmt == "text":
-            text = (head + f"\nhow many generations of the last student (up to {up_to}), "
-                    f"with jointly optimal weights\n" + text + "\n"
-                    + f"best: G = {plan.best} (the fewest within "
-                      f"{100 * plan.tolerance:g}% of the lowest risk)\n"
-                    + "".join(f"note: {n}\n" for n in plan.notes))
-        ctx.write(latex_out(text, args) if fmt == "latex" else text.rstrip("\n") + "\n")
-        return
+        return plan_command(ctx, spec, args.up_to, "--up-to", fmt, args, head)
     notes = []
     if args.optimal:
         if estimator != "mean":
@@ -70,6 +53,29 @@ def chain_command(args, ctx) -> None:
     text = report_table(report, fmt)
     if fmt == "text":
         text = head + "\n" + text + "\n" + "".join(f"note: {n}\n" for n in notes)
+    ctx.write(latex_out(text, args) if fmt == "latex" else text.rstrip("\n") + "\n")
+
+
+def plan_command(ctx, spec, up_to, option: str, fmt: str, args, head: str) -> None:
+    """How many generations of the spec's (last) student, with jointly optimal weights,
+    minimise the risk (``lingauss chain --up-to G``, ``lingauss design --generations G``)."""
+    from ..chain_report import plan_generations
+    from ..chain_tables import plan_table
+
+    up_to = check_int(up_to, option, low=1, high=64)
+    plan = plan_generations(spec.teacher, spec.student, spec.sample, up_to=up_to,
+                            space=spec.space, direction=spec.direction)
+    if fmt == "json":
+        ctx.write(json.dumps({"best": plan.best, "tolerance": plan.tolerance,
+                              "rows": [dict(r, alpha=list(r["alpha"])) for r in plan.rows],
+                              "notes": list(plan.notes)}) + "\n")
+        return
+    text = plan_table(plan, fmt)
+    if fmt == "text":
+        text = (head + f"\nhow many generations of the last student (up to {up_to}), with "
+                f"jointly optimal weights\n" + text + "\n"
+                + f"best: G = {plan.best} (the fewest within {100 * plan.tolerance:g}% of "
+                  f"the lowest risk)\n" + "".join(f"note: {n}\n" for n in plan.notes))
     ctx.write(latex_out(text, args) if fmt == "latex" else text.rstrip("\n") + "\n")
 
 

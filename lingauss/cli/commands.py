@@ -185,6 +185,14 @@ def design_command(args, ctx) -> None:
 
     fmt = output_format(args)
     spec = spec_of(args)
+    if args.generations is not None:
+        from .chain_commands import plan_command
+        if args.optimize or args.budget is not None or args.fraction is not None:
+            raise LingaussError("--generations G answers one question (how many generations "
+                                "of the student minimise the risk): it takes no --optimize, "
+                                "--budget or --fraction.")
+        return plan_command(ctx, spec, args.generations, "--generations", fmt, args,
+                            problem_line(spec))
     optimize = tuple(x.strip() for x in args.optimize.split(",") if x.strip()) \
         if args.optimize else ()
     for name in optimize:

@@ -198,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimize", metavar="LIST", default="",
                    help="comma-separated student options to optimise at the smallest design: "
                         "beta, ridge, alpha, tau2")
+    p.add_argument("--generations", type=int, metavar="G", default=None,
+                   help="instead: how many generations (0..G) of the student, with jointly "
+                        "optimal weights, minimise the risk, and what each costs in K "
+                        "(as lingauss chain --up-to G)")
     _format(p)
     _overrides(p)
     p.set_defaults(run=C.design_command)

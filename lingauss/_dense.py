@@ -297,20 +297,22 @@ def kl_slope(m1, S1, m2, S2, G1, G2):
                   + np.trace(S2i @ G2) - np.trace(np.linalg.solve(S1, G1)))
 
 
-def _optimal_tau2(prob, space, noise, direction):
-    """τ² minimising the dense total KL in this space and direction: the root of its
-    derivative in τ² (bracketed on a log grid, then Brent), from the textbook formula."""
+def optimal_tau2(P_C, Xop, Sig0, mu_S, mu_T, Sig_T, space, noise, direction):
+    """τ² minimising the dense total KL of ``N(mu_S, Sig0 + τ² P_C)`` against
+    ``N(mu_T, Sig_T)`` in this space and direction: the root of its derivative in τ²
+    (bracketed on a log grid, then Brent), from the textbook formula; None when τ² does
+    not reach the space, 0 for the limit τ² → 0⁺ (prediction space)."""
     from scipy import optimize
 
     if space == "parameter":
-        L, E = np.eye(prob.P_C.shape[0]), 0.0
+        L, E = np.eye(P_C.shape[0]), 0.0
     else:
-        L, E = prob.Xop, noise ** 2 * np.eye(prob.Xop.shape[0])
-    G = L @ prob.P_C @ L.T                                    # dΣ_S/dτ² in the space
+        L, E = Xop, noise ** 2 * np.eye(Xop.shape[0])
+    G = L @ P_C @ L.T                                         # dΣ_S/dτ² in the space
     if np.max(np.abs(G)) <= 1e-12 * max(1.0, np.max(np.abs(L)) ** 2):
         return None                                           # τ² does not reach this space
-    base = L @ prob.Sig_S @ L.T + E                           # Σ_S at τ² = 0 (plus noise)
-    mS, mT, ST = L @ prob.mu_S, L @ prob.mu_T, L @ prob.Sig_T @ L.T + E
+    base = L @ Sig0 @ L.T + E                                 # Σ_S at τ² = 0 (plus noise)
+    mS, mT, ST = L @ mu_S, L @ mu_T, L @ Sig_T @ L.T + E
     zero = np.zeros_like(G)
 
     def slope(t):
@@ -338,7 +340,8 @@ def reference(teacher, student, sample, space="parameter", direction="forward"):
     prob = build(teacher, student, sample)
     noise = sample.noise
     if np.isnan(prob.tau2):                                   # complement_variance="optimal"
-        tau2 = _optimal_tau2(prob, space, noise, direction)
+        tau2 = optimal_tau2(prob.P_C, prob.Xop, prob.Sig_S, prob.mu_S, prob.mu_T, prob.Sig_T,
+                            space, noise, direction)
         tau2 = 1.0 / student.ridge if tau2 is None else tau2
         prob.tau2 = tau2
         prob.Sig_S = prob.Sig_S + tau2 * prob.P_C

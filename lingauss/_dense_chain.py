@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._dense import (kl_slope, resolve_basis, top_left_singular, unvec, vec,
+from ._dense import (optimal_tau2, resolve_basis, top_left_singular, unvec, vec,
                      chain_rule_split, expected_kl_forward, expected_kl_reverse,
                      orth_complement, range_basis)
 
@@ -84,36 +84,8 @@ def _with_tau2(g, tau2):
 
 def _optimal_tau2(g, prev, space, noise, direction):
     """The root of d/dτ² KL(P_g(τ²) ‖ P_prev) (textbook matrix calculus), or the limit 0."""
-    from scipy import optimize
-
-    if space == "parameter":
-        L, E = np.eye(g.P_C.shape[0]), 0.0
-    else:
-        L, E = g.Xop, noise ** 2 * np.eye(g.Xop.shape[0])
-    G = L @ g.P_C @ L.T
-    if np.max(np.abs(G)) <= 1e-12 * max(1.0, np.max(np.abs(L)) ** 2):
-        return None
-    base = L @ (g.base + g.Cov_mu) @ L.T + E
-    mS, mT, ST = L @ g.mu, L @ prev.mu, L @ prev.Sig @ L.T + E
-    zero = np.zeros_like(G)
-
-    def slope(t):
-        S = base + t * G
-        out = 0.0
-        if direction in ("forward", "symmetric"):
-            out += kl_slope(mS, S, mT, ST, G, zero)
-        if direction in ("reverse", "symmetric"):
-            out += kl_slope(mT, ST, mS, S, zero, G)
-        return out
-
-    if space == "prediction" and slope(0.0) >= 0:
-        return 0.0
-    grid = np.logspace(-10, 10, 81)
-    values = [slope(t) for t in grid]
-    for lo, hi, vlo, vhi in zip(grid[:-1], grid[1:], values[:-1], values[1:]):
-        if vlo < 0 <= vhi:
-            return optimize.brentq(slope, lo, hi, xtol=1e-300, rtol=1e-15)
-    raise AssertionError("no stationary point of the dense KL in tau2 on [1e-10, 1e10]")
+    return optimal_tau2(g.P_C, g.Xop, g.base + g.Cov_mu, g.mu, prev.mu, prev.Sig, space,
+                        noise, direction)
 
 
 def chain_kernels(teacher, students, sample, *, space="parameter", direction="forward"):

@@ -506,3 +506,33 @@ def test_error_filters_need_pca():
                 "filters (every mode separates)."):
         chain.filters(np.array([1.0, 2.0, 3.0]))
 
+
+
+@pytest.mark.parametrize("first, second", [(3, 0), (0, 3), (2, 1), (1, 3)])
+def test_derived_per_mode_chain_divergence_sums_to_the_engines(first, second):
+    """symbolic.chains.chain_mode_kl summed over modes and rows (z_ij = q_jᵀYXᵀu_i) equals
+    Chain.divergence for a pca, full-rank, mean-soft-label chain (parameter, forward)."""
+    import sympy as sp
+
+    from lingauss.symbolic import chains as C
+    from lingauss.symbolic.core import s as s_sym
+
+    sample = Sample.synthetic(d=7, k=3, n=15, noise=0.6, seed=4)
+    teacher = Teacher(1.5, 0.7)
+    students = [Student(2.0, 0.4, alpha=0.3), Student(1.0, 1.5, alpha=-0.6),
+                Student(0.8, 0.2, alpha=1.4)]
+    chain = Chain(teacher, students)
+    U, sv, _ = np.linalg.svd(sample.X, full_matrices=True)
+    s = sv ** 2
+    z = sample.Y @ sample.X.T @ U                              # (k, d)
+    filters = chain.filters(s)
+    params = [(teacher.beta, teacher.ridge)] + [(st.beta, st.ridge) for st in students]
+    cov, mean = C.chain_mode_kl()
+    z_sym = sp.Symbol("z", real=True)
+    fn = sp.lambdify((s_sym, z_sym, C.f_first, C.f_second, C.beta_first, C.lambda_first,
+                      C.beta_second, C.lambda_second), cov + mean,
+                     modules=[{"v": lambda x: x - 1 - np.log(x)}, "numpy"])
+    total = sum(fn(s, z[j], filters[first], filters[second], *params[first], *params[second])
+                for j in range(sample.k)).sum()
+    assert total == pytest.approx(chain.divergence(sample, first=first,
+                                                   second=second).total, rel=1e-10)

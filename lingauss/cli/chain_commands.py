@@ -90,9 +90,13 @@ def derive_chain(args, ctx) -> None:
     if args.chain is not None:
         G = check_int(args.chain, "--chain", low=1, high=12)
         expr, symbols = C.chain_filter(G)
-        forms = {f"f_{G}": expr}
+        cov, mean = C.chain_mode_kl()
+        forms = {f"f_{G}": expr, "kl_covariance": cov, "kl_mean": mean}
         header = (f"# the filter of generation {G} of a chain (teacher: beta_0, lambda_0; "
-                  f"generation g: beta_g, lambda_g, alpha_g), on a mode of eigenvalue s")
+                  f"generation g: beta_g, lambda_g, alpha_g), on a mode of eigenvalue s; and "
+                  f"KL(first || second) between two generations on a mode and output row "
+                  f"(pca, full rank, mean soft labels, parameter space; z = q_j' Y X' u_i; "
+                  f"f_first, f_second their filters)")
     else:
         bias, variance = C.risk_pieces()
         one = C.one_step_weight()

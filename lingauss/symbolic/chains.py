@@ -163,6 +163,40 @@ def one_step_identity() -> bool:
     return sp.simplify(pieces["B"] - lam * dR) == 0
 
 
+f_first = sp.Symbol("f_first", real=True)     # the filters of the two generations compared
+f_second = sp.Symbol("f_second", real=True)
+beta_first, lambda_first, beta_second, lambda_second = sp.symbols(
+    "beta_first lambda_first beta_second lambda_second", positive=True)
+
+
+@functools.lru_cache(maxsize=None)
+def chain_mode_kl() -> tuple[sp.Expr, sp.Expr]:
+    """``KL(P_first ‖ P_second)`` between two generations of a chain on one mode and output
+    row, as ``(covariance part, mean part)`` — ``pca`` bases at full width and rank, mean
+    soft labels, parameter space (docs/model.md §8).
+
+    Each generation's coordinate is Gaussian with the mean ``f z/s`` (its filter,
+    :func:`generation_step`) and the variance of its Gibbs energy, ``1/(β s + λ)`` (the
+    targets move the mean only); the scalar Gaussian KL of ``lingauss.symbolic.core`` gives
+    the rest.
+
+    >>> cov, mean = chain_mode_kl()
+    >>> sp.simplify(mean - (beta_second * s + lambda_second) * (f_first - f_second) ** 2
+    ...             * _z ** 2 / (2 * s ** 2))
+    0
+    """
+    from .core import scalar_kl
+
+    cov, mean = scalar_kl()
+    names = {sym.name: sym for sym in (cov + mean).free_symbols}
+    var = {}
+    for beta, ridge in ((beta_first, lambda_first), (beta_second, lambda_second)):
+        var[beta] = gibbs_moments(_energy(beta, ridge, _z), _w).var
+    subs = {names["m1"]: f_first * _z / s, names["m2"]: f_second * _z / s,
+            names["v1"]: var[beta_first], names["v2"]: var[beta_second]}
+    return cov.subs(subs), sp.factor(mean.subs(subs))
+
+
 #: The generated functions: name, expression builder, argument symbols (documented order).
 GENERATED = (
     ("generation_step", lambda: generation_step(), (s, beta_g, lambda_g, alpha_g, f_prev)),

@@ -126,7 +126,7 @@ def problem_caption(spec, *, rank=None) -> str:
 
     >>> from lingauss.spec import default_spec
     >>> problem_caption(default_spec())
-    '$d = 32$, $k = 8$, $n = 64$; student width $m = 16$, rank $r = 8$; parameter space, forward direction'
+    '$d = 32$, $k = 8$, $n = 64$; student width $m = 24$, rank $r = 8$; parameter space, forward direction'
     """
     s = spec.sample
     m, r = spec.student.resolve(s.d, s.k)

@@ -29,7 +29,7 @@ def problem_line(spec: Spec, *, rank: str | None = None) -> str:
 
     >>> from lingauss.spec import default_spec
     >>> print(problem_line(default_spec()))
-    <default spec>: d=32 k=8 n=64 width=16 rank=8 space=parameter direction=forward
+    <default spec>: d=32 k=8 n=64 width=24 rank=8 space=parameter direction=forward
     """
     s = spec.sample
     m, r = spec.student.resolve(s.d, s.k)

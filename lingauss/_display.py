@@ -5,13 +5,14 @@ Every result class (:class:`lingauss.Decomposition`, :class:`lingauss.risk.Risk`
 as a caption, a header and rows, and gets ``_repr_html_`` and ``_repr_latex_`` from
 :func:`html_table` and :func:`latex_table`: a notebook shows a table, a LaTeX-aware front end
 (or ``myst-nb`` in the documentation) the same table as math. Numbers have 6 significant
-digits; ``None`` is an empty cell; a term name is set as ``\\text{...}``.
+digits; ``None`` is an empty cell; a term's name is set as ``\\mathrm{...}``.
 """
 
 from __future__ import annotations
 
 import html
 import numbers
+import re
 
 #: Largest number of rows shown; longer tables end with a row saying how many were left out.
 MAX_ROWS = 60
@@ -54,16 +55,23 @@ def html_table(caption: str, header, rows) -> str:
 
 
 def latex_text(text: str) -> str:
-    r"""Text inside ``\text{...}``, with LaTeX's special characters escaped.
+    r"""Text for math mode: words in ``\text{...}``, a word with an underscore (a term's name)
+    in ``\mathrm{...}`` with ``\_`` (which LaTeX and MathJax both read in math mode).
 
     >>> latex_text("rank_bottleneck")
-    '\\text{rank\\_bottleneck}'
+    '\\mathrm{rank\\_bottleneck}'
+    >>> latex_text("K = bias + rank_bottleneck (nats)")
+    '\\text{K = bias + }\\mathrm{rank\\_bottleneck}\\text{ (nats)}'
     """
-    for char in "\\{}":
+    for char in "\\{}$%&#^~":
         text = text.replace(char, "")
-    for char in "_%&#$":
-        text = text.replace(char, "\\" + char)
-    return r"\text{" + text + "}"
+    out = []
+    for j, part in enumerate(re.split(r"(\S*_\S*)", text)):
+        if j % 2:
+            out.append(r"\mathrm{" + part.replace("_", r"\_") + "}")
+        elif part:
+            out.append(r"\text{" + part + "}")
+    return "".join(out) or r"\text{}"
 
 
 def latex_table(caption: str, header, rows) -> str:

@@ -144,7 +144,7 @@ def test_result_objects_display_as_html_and_latex(closed_form_sweep):
     dec = divergence(SPEC.teacher, SPEC.student, SPEC.sample)
     latex = dec._repr_latex_()
     assert latex.startswith("$$\\begin{array}") and latex.endswith("\\end{array}$$")
-    assert r"\text{rank\_bottleneck}" in latex and f"{dec.total:.6g}" in latex
+    assert r"\mathrm{rank\_bottleneck}" in latex and f"{dec.total:.6g}" in latex
     from lingauss.risk import risk
     one = risk(SPEC.teacher, SPEC.student.replace(rank_rule="oracle"), SPEC.sample)
     assert f'<td style="text-align:right">{one.bias:.6g}</td>' in one._repr_html_()

@@ -4,7 +4,7 @@
   ``docs/derivations/``, runs every ``examples/*.py --out DIR`` and writes its gallery page
   (docstring, printed output, figures, tables written, source), copies the notebooks of
   ``examples/notebooks`` into ``docs/gallery/notebooks/`` (myst-nb executes them), writes the
-  gallery's index, and stages MathJax for ``_static``;
+  list of both that ``docs/gallery.md`` includes, and stages MathJax for ``_static``;
 * :func:`site_links` (``source-read``): a link between two of the repository's Markdown files
   (``../derivations/bounds.md`` in ``docs/model.md``) becomes a link between site pages.
 
@@ -118,24 +118,18 @@ def notebooks() -> list[tuple[str, str]]:
 
 
 def gallery() -> None:
-    """Every example script and notebook, with the index page of the gallery."""
+    """Every example script and notebook; the list with thumbnails that ``docs/gallery.md``
+    includes (``docs/gallery/_out/contents.md``, links relative to ``docs/``)."""
     scripts = [example_page(p) for p in sorted((ROOT / "examples").glob("*.py"))]
     books = notebooks()
-    lines = ["# Gallery", "",
-             "Every example script of `examples/` (run during the build: what it prints, the "
-             "figure and tables it writes, its source) and every notebook of "
-             "`examples/notebooks/` (executed during the build, outputs included).", "",
-             "## Notebooks", ""]
-    lines += [f"* [{title}](notebooks/{name}.ipynb)" for name, title in books]
+    lines = ["## Notebooks", ""]
+    lines += [f"* [{title}](gallery/notebooks/{name}.ipynb)" for name, title in books]
     lines += ["", "## Example scripts", ""]
     for name, title, figures in scripts:
-        lines += [f"### [{title}]({name}.md)", ""]
+        lines += [f"### [{title}](gallery/{name}.md)", ""]
         if figures:
-            lines += [f"[![{title}](_out/{name}/{figures[0]})]({name}.md)", ""]
-    lines += ["```{toctree}", ":hidden:", ""]
-    lines += [f"notebooks/{name}" for name, _ in books] + [name for name, _, _ in scripts]
-    lines += ["```", ""]
-    _write(GALLERY / "index.md", "\n".join(lines))
+            lines += [f"[![{title}](gallery/_out/{name}/{figures[0]})](gallery/{name}.md)", ""]
+    _write(GALLERY / "_out" / "contents.md", "\n".join(lines))
 
 
 def mathjax(app) -> None:

@@ -5,7 +5,7 @@ Run after ``sphinx-build -W docs docs/_build/html``:
     python docs/check_in_browser.py [--site docs/_build/html] [--out docs/_build/screenshots]
 
 It serves the site on 127.0.0.1 (a port of its own, nothing else is contacted), opens the
-home page, the model, a derivation and two gallery pages in Debian's Chromium
+home page, the model, a derivation, the gallery and two of its pages in Debian's Chromium
 (``apt-get install chromium``), and checks on each page, once MathJax has finished:
 
 * every formula was typeset (each ``span.math``/``div.math`` holds MathJax output) and
@@ -45,6 +45,7 @@ PAGES = (
     ("derivations/spectral.html", {"math"}, "#the-derived-terms-expected-over-the-label-noise"),
     ("gallery/notebooks/checking_a_derivation.html", {"math", "image"}, ""),
     ("gallery/choose_rank_and_width.html", {"image"}, "#figures"),
+    ("gallery.html", {"image"}, ""),
 )
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 #: Flags for a browser that must not reach the network: a fresh profile, no background

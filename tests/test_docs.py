@@ -59,7 +59,7 @@ def test_the_site_has_every_derivation_example_and_notebook(site):
         html = page(site, f"gallery/notebooks/{nb.stem}.html")
         assert re.search(r"<img [^>]*src=\"[^\"]+\.(png|svg)\"", html), f"no figure in {nb.name}"
         assert "<table" in html, f"no table in {nb.name}"
-    index = page(site, "gallery/index.html")
+    index = page(site, "gallery.html")
     assert index.count("<img") >= len(list((ROOT / "examples").glob("*.py")))
 
 

@@ -329,9 +329,9 @@ def _totals(spec, widths, k: int) -> dict:
                 for j, m in enumerate(ws):
                     values[r, m] = float(res["total"][i, j])
         return values
-    for m in widths:
-        for r in range(1, min(k, int(m)) + 1):
-            values[r, int(m)] = evaluate(spec, spec.student.replace(rank=r, width=int(m))).total
+    pairs = [(r, int(m)) for m in widths for r in range(1, min(k, int(m)) + 1)]
+    for r, m in progress(pairs, desc="design: candidates"):
+        values[r, m] = evaluate(spec, spec.student.replace(rank=r, width=m)).total
     return values
 
 

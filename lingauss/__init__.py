@@ -11,8 +11,10 @@ from .divergence import Decomposition, divergence
 from .expectation import expected_divergence
 from .sweep import sweep
 
-# Distillation chains (docs/model.md §8)
+# The risk, distillation chains and their optimal weights (docs/model.md §7–8)
+from .excess_risk import risk
 from .chain import Chain
+from .weights import optimal_weights
 
 # Checking a derivation (sympy is imported only when a check runs)
 from .formula import check_formula
@@ -22,5 +24,5 @@ from .spec import Spec, load_spec
 
 __all__ = ["Teacher", "Student", "Sample", "SpectralDesign", "LingaussError", "Decomposition",
            "divergence", "expected_divergence", "sweep", "check_formula", "Spec", "load_spec",
-           "Chain"]
+           "Chain", "risk", "optimal_weights"]
 __version__ = "0.1.0"

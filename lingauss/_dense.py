@@ -135,15 +135,15 @@ class DenseProblem:
     P_C: np.ndarray         # (kd, kd) projector onto the untrained complement (τ² enters here)
 
 
-def _vec(A):
+def vec(A):
     return A.reshape(-1, order="F")
 
 
-def _unvec(v, rows, cols):
+def unvec(v, rows, cols):
     return v.reshape(rows, cols, order="F")
 
 
-def _resolve_basis(basis, width, X):
+def resolve_basis(basis, width, X):
     d = X.shape[0]
     if isinstance(basis, np.ndarray):
         return basis
@@ -157,7 +157,7 @@ def _resolve_basis(basis, width, X):
     raise ValueError(basis)
 
 
-def _top_left_singular(A, r):
+def top_left_singular(A, r):
     U, _, _ = np.linalg.svd(A, full_matrices=True)
     return U[:, :r]
 
@@ -175,7 +175,7 @@ def build(teacher, student, sample) -> DenseProblem:
     Lam_T = bT * Xop.T @ Xop + lT * np.eye(k * d)             # precision
     Sig_T = np.linalg.inv(Lam_T)
     Sig_T = 0.5 * (Sig_T + Sig_T.T)
-    mu_T = np.linalg.solve(Lam_T, bT * Xop.T @ _vec(Y))
+    mu_T = np.linalg.solve(Lam_T, bT * Xop.T @ vec(Y))
 
     # ---- soft labels Ŷ: dense kn-dim Gaussian
     yhat_mean = Xop @ mu_T
@@ -185,10 +185,10 @@ def build(teacher, student, sample) -> DenseProblem:
         Sig_yhat = Xop @ Sig_T @ Xop.T
         if student.soft_labels == "sampled+noise":
             Sig_yhat = Sig_yhat + student.soft_label_noise ** 2 * np.eye(k * n)
-    Ytil_mean = alpha * _vec(Y) + (1 - alpha) * yhat_mean   # E[vec Ỹ]
+    Ytil_mean = alpha * vec(Y) + (1 - alpha) * yhat_mean   # E[vec Ỹ]
 
     # ---- width basis, output directions
-    B = _resolve_basis(student.basis, student.width, X)
+    B = resolve_basis(student.basis, student.width, X)
     m = B.shape[1]
     r = student.rank if student.rank is not None else min(k, m)
     Pi = B @ B.T
@@ -196,12 +196,12 @@ def build(teacher, student, sample) -> DenseProblem:
     if isinstance(student.rank_rule, np.ndarray):
         U = student.rank_rule
     elif student.rank_rule == "oracle":
-        U = _top_left_singular(sample.W_star, r)
+        U = top_left_singular(sample.W_star, r)
     elif student.rank_rule == "optimal":
-        Mhat = bS * _unvec(Ytil_mean, k, n) @ X.T @ Pi @ np.linalg.inv(A_S)
+        Mhat = bS * unvec(Ytil_mean, k, n) @ X.T @ Pi @ np.linalg.inv(A_S)
         w, V = np.linalg.eigh(A_S)
         A_half = (V * np.sqrt(w)) @ V.T
-        U = _top_left_singular(Mhat @ A_half, r)
+        U = top_left_singular(Mhat @ A_half, r)
     else:
         raise ValueError(student.rank_rule)
     assert U.shape == (k, r)
@@ -284,11 +284,11 @@ def rank_floor(prob: DenseProblem, space, noise, r):
     Sw = R.T @ Sig @ R
     L = np.linalg.cholesky(Sw)
     z = np.linalg.solve(L, mw)                 # whitened, still k × width when unvec'd
-    s = np.linalg.svd(_unvec(z, k, cols.shape[1]), compute_uv=False)
+    s = np.linalg.svd(unvec(z, k, cols.shape[1]), compute_uv=False)
     return 0.5 * float(np.sum(s[r:] ** 2))
 
 
-def _kl_slope(m1, S1, m2, S2, G1, G2):
+def kl_slope(m1, S1, m2, S2, G1, G2):
     """d/dt KL(N(m1, S1 + t G1) ‖ N(m2, S2 + t G2)) at t = 0 (textbook matrix calculus)."""
     S2i = np.linalg.inv(S2)
     dm = m2 - m1
@@ -317,9 +317,9 @@ def _optimal_tau2(prob, space, noise, direction):
         S = base + t * G
         out = 0.0
         if direction in ("forward", "symmetric"):
-            out += _kl_slope(mS, S, mT, ST, G, zero)
+            out += kl_slope(mS, S, mT, ST, G, zero)
         if direction in ("reverse", "symmetric"):
-            out += _kl_slope(mT, ST, mS, S, zero, G)
+            out += kl_slope(mT, ST, mS, S, zero, G)
         return out
 
     if space == "prediction" and slope(0.0) >= 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._dense import (_kl_slope, _resolve_basis, _top_left_singular, _unvec, _vec,
+from ._dense import (kl_slope, resolve_basis, top_left_singular, unvec, vec,
                      chain_rule_split, expected_kl_forward, expected_kl_reverse,
                      orth_complement, range_basis)
 
@@ -29,7 +29,7 @@ def _teacher(teacher, X, Y):
     Xop = np.kron(X.T, np.eye(k))
     Lam = teacher.beta * Xop.T @ Xop + teacher.ridge * np.eye(k * d)
     Sig = np.linalg.inv(Lam)
-    mu = np.linalg.solve(Lam, teacher.beta * Xop.T @ _vec(Y))
+    mu = np.linalg.solve(Lam, teacher.beta * Xop.T @ vec(Y))
     return _Gen(mu=mu, Sig=0.5 * (Sig + Sig.T), T=np.eye(k * d), Xop=Xop, Cov_mu=None,
                 Sig_cond=None, P_C=np.zeros((k * d, k * d)), pred_T=None)
 
@@ -45,8 +45,8 @@ def _student(prev, student, X, Y, W_star):
         Sig_yhat = Xop @ prev.Sig @ Xop.T
         if student.soft_labels == "sampled+noise":
             Sig_yhat = Sig_yhat + student.soft_label_noise ** 2 * np.eye(k * n)
-    Ytil = alpha * _vec(Y) + (1 - alpha) * yhat_mean
-    B = _resolve_basis(student.basis, student.width, X)
+    Ytil = alpha * vec(Y) + (1 - alpha) * yhat_mean
+    B = resolve_basis(student.basis, student.width, X)
     m = B.shape[1]
     r = student.rank if student.rank is not None else min(k, m)
     Pi = B @ B.T
@@ -54,11 +54,11 @@ def _student(prev, student, X, Y, W_star):
     if isinstance(student.rank_rule, np.ndarray):
         U = student.rank_rule
     elif student.rank_rule == "oracle":
-        U = _top_left_singular(W_star, r)
+        U = top_left_singular(W_star, r)
     else:
-        Mhat = bS * _unvec(Ytil, k, n) @ X.T @ Pi @ np.linalg.inv(A_S)
+        Mhat = bS * unvec(Ytil, k, n) @ X.T @ Pi @ np.linalg.inv(A_S)
         w, V = np.linalg.eigh(A_S)
-        U = _top_left_singular(Mhat @ ((V * np.sqrt(w)) @ V.T), r)
+        U = top_left_singular(Mhat @ ((V * np.sqrt(w)) @ V.T), r)
     T = np.kron(B, U)
     Zop = Xop @ T
     Lam_Z = bS * Zop.T @ Zop + lS * np.eye(r * m)
@@ -101,9 +101,9 @@ def _optimal_tau2(g, prev, space, noise, direction):
         S = base + t * G
         out = 0.0
         if direction in ("forward", "symmetric"):
-            out += _kl_slope(mS, S, mT, ST, G, zero)
+            out += kl_slope(mS, S, mT, ST, G, zero)
         if direction in ("reverse", "symmetric"):
-            out += _kl_slope(mT, ST, mS, S, zero, G)
+            out += kl_slope(mT, ST, mS, S, zero, G)
         return out
 
     if space == "prediction" and slope(0.0) >= 0:

@@ -1,6 +1,6 @@
 """Rich display of results in Jupyter: one HTML table and one LaTeX array for every result.
 
-Every result class (:class:`lingauss.Decomposition`, :class:`lingauss.risk.Risk`,
+Every result class (:class:`lingauss.Decomposition`, :class:`lingauss.excess_risk.Risk`,
 :class:`lingauss.sweep.Sweep`, :class:`lingauss.formula.FormulaCheck`, ...) describes itself
 as a caption, a header and rows, and gets ``_repr_html_`` and ``_repr_latex_`` from
 :func:`html_table` and :func:`latex_table`: a notebook shows a table, a LaTeX-aware front end

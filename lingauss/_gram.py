@@ -26,7 +26,8 @@ import numpy as np
 from scipy import linalg as sla
 
 from ._linalg import chol, mixture_slack, solve_l, svd, svdvals, vfun
-from ._problem import complete, tau2_closed_form, teacher_factor
+from ._eigen import complete, teacher_factor
+from ._problem import tau2_closed_form
 
 #: A trace/log-determinant ``Σ v`` below this fraction of its terms' size has lost digits.
 CANCEL_RTOL = 1e-6

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._linalg import chain_rule_kl, chol, eigh, minimise_tau2, mixture_slack, solve_l, \
     svd, svdvals, tau2_profile
-from ._problem import complete, numerical_rank
+from ._eigen import complete, numerical_rank
 from ._validation import LingaussError
 
 #: Tolerance of "the projectors commute" and "a row is in a projector's range".

@@ -100,6 +100,10 @@ class Staged:
             moves = [(t, target) for t, target in zip(
                 [p for p in temps if not (new_folder and p == temps[0])],
                 [x for x in self.files if not (new_folder and x.parent == self.folder)])]
+            # mkstemp/mkdtemp create private (0600/0700) entries: give the user's umask
+            umask = _umask()
+            for tmp in temps:
+                os.chmod(tmp, (0o777 if tmp.is_dir() else 0o666) & ~umask)
             if new_folder:
                 os.replace(stage, self.folder)
                 temps.remove(stage)
@@ -113,3 +117,10 @@ class Staged:
                 else:
                     leftover.unlink(missing_ok=True)
         return list(self.files)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -24,7 +24,8 @@ from . import _generated_chains as gen
 from ._checks import check_design, check_instance, check_space_direction, problem_sizes
 from ._kernels import Kernel, common_classes, optimal_tau2, pair_kl, rank_floor
 from ._linalg import chol
-from ._problem import complete, eigen, is_pca, needs_truth, output_basis, statistic
+from ._eigen import complete, eigen, statistic
+from ._problem import is_pca, needs_truth, output_basis
 from ._threads import blas_threads
 from ._validation import LingaussError, check_finite, check_int, numerics
 from .divergence import Decomposition
@@ -55,11 +56,16 @@ class Chain:
 
     def __init__(self, teacher: Teacher, students):
         check_instance(teacher, "teacher", Teacher)
+        given = students
         if isinstance(students, Student):
             students = [students]
-        students = tuple(students) if not isinstance(students, (str, bytes)) else None
+        try:
+            students = () if isinstance(students, (str, bytes)) else tuple(students)
+        except TypeError:                                   # not a sequence at all
+            students = ()
         if not students:
-            raise LingaussError(f"students == {students!r}, must be a non-empty list of "
+            shown = repr(given) if len(repr(given)) <= 80 else f"<{type(given).__name__}>"
+            raise LingaussError(f"students == {shown}, must be a non-empty list of "
                                 f"lingauss.Student (generations 1..G).")
         for g, student in enumerate(students, start=1):
             check_instance(student, f"students[{g - 1}] (generation {g})", Student)
@@ -196,11 +202,25 @@ class Chain:
         check_finite(dec.as_dict(), "the chain's divergence", sizes)
         return dec
 
+    def means(self, sample: Sample) -> list:
+        """The mean of every generation on ``sample`` (``G + 1`` arrays (k, d); index 0 is the
+        teacher), in the sample's coordinates: generation ``g`` predicts ``M_g x``.
+
+        >>> from lingauss import Chain, Sample, Student, Teacher
+        >>> sample = Sample.synthetic(d=4, k=1, n=8, noise=0.5, seed=0)
+        >>> M = Chain(Teacher(1.0, 2.0), [Student(1.0, 2.0, alpha=1.0)]).means(sample)
+        >>> ridge = sample.Y @ sample.X.T @ np.linalg.inv(sample.X @ sample.X.T + 2.0 * np.eye(4))
+        >>> bool(np.allclose(M[0], ridge) and np.allclose(M[1], ridge))
+        True
+        """
+        kernels, *_, eig = self.kernels(sample)
+        return [K.mean @ eig.U.T for K in kernels]
+
     def risk(self, design, *, generation: int | None = None, kind: str = "fixed",
              estimator: str = "mean", covariance=None, monte_carlo: int | None = None,
              seed: int | None = None):
         """The risk of one generation (docs/model.md §7): see :func:`lingauss.risk`."""
-        from .risk import chain_risk
+        from .excess_risk import chain_risk
 
         g = self._generation(generation, "generation")
         return chain_risk(self, g, design, kind=kind, estimator=estimator,
@@ -220,10 +240,12 @@ class Chain:
         """
         s = np.asarray(s, dtype=float)
         out = [gen.teacher_filter(s, self.teacher.beta, self.teacher.ridge)]
-        for student in self.students:
+        for g, student in enumerate(self.students, start=1):
             if not is_pca(student):
-                raise LingaussError("filters are defined for the pca basis (every mode "
-                                    "separates); a generation has another basis.")
+                basis = student.basis
+                shown = repr(basis) if isinstance(basis, str) else f"<array {basis.shape}>"
+                raise LingaussError(f"students[{g - 1}] (generation {g}) has basis == {shown}, "
+                                    f"must be 'pca' for filters (every mode separates).")
             step = gen.generation_step(s, student.beta, student.ridge, student.alpha, out[-1])
             if student.width is not None:
                 step = np.where(np.arange(s.shape[-1]) < student.width, step, 0.0)

@@ -22,8 +22,9 @@ from ._checks import check_problem, problem_sizes
 from ._linalg import (chain_rule_kl, chol, minimise_tau2, mixture_slack, solve_l, svd,
                       svdvals, tau2_profile)
 from ._gram import GramFactors, output_bases, tau2_rule
-from ._problem import (Setup, complement_variance, complete, is_pca, needs_truth,
-                       numerical_rank, setup, tau2_closed_form)
+from ._eigen import complete, numerical_rank
+from ._problem import (Setup, complement_variance, is_pca, needs_truth, setup,
+                       tau2_closed_form)
 from ._threads import blas_threads
 from ._display import TableDisplay
 from ._validation import check_finite, numerics

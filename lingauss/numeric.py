@@ -21,7 +21,8 @@ import numpy as np
 
 from . import _generated
 from ._linalg import eigh, eigvalsh, svdvals
-from ._problem import complete, eigen, is_pca
+from ._eigen import complete, eigen
+from ._problem import is_pca
 from ._validation import LingaussError
 from .divergence import Decomposition, kernel_set_up
 from .model import Sample, SpectralDesign, Student, Teacher

@@ -145,7 +145,7 @@ def test_result_objects_display_as_html_and_latex(closed_form_sweep):
     latex = dec._repr_latex_()
     assert latex.startswith("$$\\begin{array}") and latex.endswith("\\end{array}$$")
     assert r"\mathrm{rank\_bottleneck}" in latex and f"{dec.total:.6g}" in latex
-    from lingauss.risk import risk
+    from lingauss import risk
     one = risk(SPEC.teacher, SPEC.student.replace(rank_rule="oracle"), SPEC.sample)
     assert f'<td style="text-align:right">{one.bias:.6g}</td>' in one._repr_html_()
     assert f"{one.total:.6g}" in one._repr_latex_()

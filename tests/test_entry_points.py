@@ -333,3 +333,26 @@ def test_pyflakes_is_clean():
     proc = subprocess.run([sys.executable, "-m", "pyflakes", str(PACKAGE)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_written_files_follow_the_umask(tmp_path):
+    """Staged writes go through mkstemp/mkdtemp (private 0600/0700): the files the CLI writes
+    must get the modes of a plain open() under the user's umask, for a new folder and an
+    existing one."""
+    from lingauss.cli import main
+
+    old = os.umask(0o022)
+    try:
+        assert main(["demo", "-o", str(tmp_path / "new")]) == 0
+        (tmp_path / "old").mkdir()
+        spec = pathlib.Path(lingauss.__file__).parent / "default.toml"
+        assert main(["plot", str(spec), "--kind", "terms-vs-rank", "-o",
+                     str(tmp_path / "old" / "t.png")]) == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o755
+    files = list((tmp_path / "new").iterdir()) + [tmp_path / "old" / "t.png"]
+    assert files
+    for path in files:
+        assert path.stat().st_mode & 0o777 == 0o644, path

@@ -158,8 +158,10 @@ def test_linear_moments_refuses_a_nonlinear_expression():
 def test_symbols_carry_assumptions_and_readable_latex():
     for sym in (S.beta_T, S.lambda_T, S.beta_S, S.lambda_S, S.tau2):
         assert sym.is_positive
-    for sym in (S.s, S.alpha, S.nu, S.nu_T, S.thetaQ2, S.thetaP2, S.zQ2, S.zP2):
+    for sym in (S.s, S.nu, S.nu_T, S.thetaQ2, S.thetaP2, S.zQ2, S.zP2):
         assert sym.is_nonnegative
+    # α is any real since issue 11 (docs/model.md §8: optimal weights leave [0, 1])
+    assert S.alpha.is_real and S.alpha.is_nonnegative is None
     assert S.k.is_integer and S.r.is_integer
     text = S.latex(S.derive()["kept"]["variance"])
     for name in (r"\beta_T", r"\lambda_S", "s_i", r"v\left("):

@@ -15,7 +15,7 @@ from scipy import linalg as sla
 
 from .._checks import check_instance
 from .._linalg import chol
-from .._problem import eigen
+from .._eigen import eigen
 from .._validation import check_option
 from ..model import Sample, Teacher
 from .gaps import need

@@ -29,7 +29,7 @@ from scipy import linalg as sla
 from .._checks import check_draws, check_objects, check_space_direction
 from .._display import TableDisplay
 from .._progress import progress
-from .._problem import eigen
+from .._eigen import eigen
 from .._validation import LingaussError, check_option, check_real
 from ..divergence import divergence
 from ..model import Sample, Student, Teacher

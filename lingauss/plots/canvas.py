@@ -208,7 +208,15 @@ def _font_points(key: str) -> float:
 def spaced_ticks(ax, which: str, positions, labels, *, length: float) -> None:
     """Ticks at ``positions`` labelled ``labels``, every ``step``-th one, ``step`` the smallest
     for which no two labels can touch along an axis of ``length`` inches (estimated from the
-    tick font: labels about 0.6 em per character wide and 1.3 em high, plus a gap)."""
+    tick font: labels about 0.6 em per character wide and 1.3 em high, plus a gap).
+
+    >>> fig = new_figure()
+    >>> ax = fig.add_subplot()
+    >>> spaced_ticks(ax, "x", range(9), [f"{0.02 * 10 ** (j / 2):g}" for j in range(9)],
+    ...              length=4.0)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['0.02', '0.632456', '20']
+    """
     positions, labels = list(positions), list(labels)
     size = _font_points(f"{which}tick.labelsize") / 72.0       # inches
     if which == "x":
@@ -232,7 +240,14 @@ def axis_length(ax, which: str, fraction: float) -> float:
 
 def outside_legend(ax, handles=None, **kwargs):
     """The legend beside the axes (upper right, outside): never over the data; the
-    constrained layout makes room for it."""
+    constrained layout makes room for it.
+
+    >>> fig = new_figure()
+    >>> ax = fig.add_subplot()
+    >>> _ = ax.plot([0, 1], [0, 1], label="line")
+    >>> outside_legend(ax).get_bbox_to_anchor().bounds == ax.bbox.bounds
+    False
+    """
     kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0,
               "frameon": False, **kwargs}
     return ax.legend(handles=handles, **kwargs) if handles is not None else ax.legend(**kwargs)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_design, check_draws, problem_sizes
+from ._checks import check_design, check_draws, check_objects, problem_sizes
 from ._display import TableDisplay
 from ._progress import progress
 from ._validation import LingaussError, check_array, check_finite, check_option, numerics
@@ -31,6 +31,8 @@ from .model import Sample, SpectralDesign
 KINDS = ("fixed", "population")
 ESTIMATORS = ("mean", "gibbs")
 TERMS = ("total", "bias", "variance", "posterior")
+# A covariance Σ is symmetric and PSD to this multiple of its largest entry (rounding).
+COVARIANCE_RTOL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
     estimator : {"mean", "gibbs"}
         The kernel's mean, or a draw from it.
     covariance : array of shape (d, d), optional
-        ``Σ`` of the population risk of a sample (a spectral design implies ``diag(σ_i)``).
+        ``Σ`` of the population risk of a sample (required there; a spectral design implies
+        ``diag(σ_i)``).
     monte_carlo, seed
         Label draws for the ``"optimal"`` rank rule (required there), and their seed.
 
@@ -121,7 +124,7 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
     Examples
     --------
     >>> from lingauss import Sample, Student, Teacher
-    >>> from lingauss.risk import risk
+    >>> from lingauss import risk
     >>> sample = Sample.synthetic(d=6, k=2, n=20, noise=0.5, seed=0)
     >>> t = risk(Teacher(2.0, 1.0), None, sample)
     >>> s = risk(Teacher(2.0, 1.0), Student(2.0, 1.0, alpha=1.0), sample)
@@ -130,6 +133,7 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
     """
     from .chain import Chain
 
+    check_objects(teacher, student, student_required=False)
     if student is None:
         chain, g = Chain(teacher, [_identity_student(teacher)]), 0
     else:
@@ -143,7 +147,7 @@ def _identity_student(teacher):
     return Student(teacher.beta, teacher.ridge, alpha=1.0)
 
 
-def _weights(design, kind: str, covariance):
+def design_weights(design, kind: str, covariance):
     """``(s, Θ, Σ_e, n)`` in eigen coordinates: the eigenvalues, the truth, the risk's input
     covariance (``diag(s)/n`` for fixed design) and ``n``."""
     from .numeric import spectral
@@ -161,20 +165,29 @@ def _weights(design, kind: str, covariance):
                                 "covariance diag(s_i / n); do not give covariance.")
         cov = check_array(covariance, "covariance", ndim=2,
                           shape=((design.d, "d"), (design.d, "d")))
-        if np.max(np.abs(cov - cov.T)) > 1e-10 * max(1.0, np.max(np.abs(cov))) or \
-                np.min(np.linalg.eigvalsh(0.5 * (cov + cov.T))) < -1e-10 * np.max(np.abs(cov)):
-            raise LingaussError("covariance is not symmetric positive semi-definite, must be "
-                                "a population covariance Σ (d, d).")
-        from ._problem import eigen
+        top = float(np.max(np.abs(cov)))
+        asym = float(np.max(np.abs(cov - cov.T)))
+        if asym > COVARIANCE_RTOL * max(1.0, top):
+            raise LingaussError(f"covariance is not symmetric (max |Σ − Σᵀ| == {asym:.3g}), "
+                                f"must be a population covariance Σ (d, d).")
+        low = float(np.min(np.linalg.eigvalsh(0.5 * (cov + cov.T))))
+        if low < -COVARIANCE_RTOL * top:
+            raise LingaussError(f"covariance has a negative eigenvalue ({low:.3g}), must be "
+                                f"positive semi-definite (a population covariance Σ (d, d)).")
+        from ._eigen import eigen
         U = eigen(design.X).U
         return spec, U.T @ cov @ U
     if n is None:
-        raise LingaussError("population risk needs Σ: pass covariance=Σ (d, d), or a "
-                            "SpectralDesign with n (σ_i = s_i / n).")
+        raise LingaussError("population risk of a SpectralDesign needs its n "
+                            "(σ_i = s_i / n): design.n is None.")
+    if isinstance(design, Sample):
+        raise LingaussError("population risk of a Sample needs Σ: covariance is None; pass "
+                            "covariance=Σ (d, d), or kind='fixed' for fresh labels at the same "
+                            "inputs.")
     return spec, np.diag(spec.s / n)
 
 
-def _label_design(design):
+def label_design(design):
     """A sample in eigen coordinates whose inputs are the design's (noise-free labels)."""
     if isinstance(design, Sample):
         return design
@@ -195,8 +208,7 @@ def chain_risk(chain, g: int, design, *, kind: str, estimator: str, covariance=N
     if covariance is not None and kind == "fixed":
         raise LingaussError("covariance is set but kind == 'fixed': fixed-design risk uses "
                             "the sample's inputs; pass kind='population'.")
-    optimal = any(isinstance(st.rank_rule, str) and st.rank_rule == "optimal"
-                  for st in chain.students[:g])
+    optimal = label_dependent(chain.students[:g], design.d, design.k)
     monte_carlo, seed = check_draws(
         monte_carlo, seed, required=optimal,
         why="rank_rule == 'optimal' depends on the labels, so the expected risk has no closed "
@@ -204,8 +216,8 @@ def chain_risk(chain, g: int, design, *, kind: str, estimator: str, covariance=N
             "rank_rule='oracle' or a fixed (k, r) matrix.")
     sizes = problem_sizes(chain.teacher, chain.students[-1], design)
     with numerics("the risk", sizes):
-        spec, cov = _weights(design, kind, covariance)
-        sample = _label_design(design)
+        spec, cov = design_weights(design, kind, covariance)
+        sample = label_design(design)
         if monte_carlo is None and route in ("auto", "spectral") and \
                 spectral_eligible(chain, g, design, kind, covariance):
             out = _spectral_closed_form(chain, g, sample, spec, cov, estimator)
@@ -218,17 +230,36 @@ def chain_risk(chain, g: int, design, *, kind: str, estimator: str, covariance=N
     return result
 
 
-def _paths(chain, g: int, kernels, s) -> list:
-    """``[(P_h, N_h)]``: generation ``g``'s mean is ``Σ_h P_h z N_h`` (eigen coordinates)."""
+def sources(chain, g: int, kernels, s) -> list:
+    """``[(P_j, N_j)]`` for ``j = 0..g``: generation ``g``'s mean is ``Σ_j ω_j P_j z N_j``
+    (eigen coordinates), ``j`` the generation whose fresh labels ``Y`` enter (0: the
+    teacher's) and ``ω`` the :func:`mixing` weights."""
     t = chain.teacher
-    paths = [(np.eye(kernels[0].mean.shape[0]), np.diag(t.beta / (t.beta * s + t.ridge)))]
+    out = [(np.eye(kernels[0].mean.shape[0]), np.diag(t.beta / (t.beta * s + t.ridge)))]
     for h in range(1, g + 1):
         K, student = kernels[h], chain.students[h - 1]
         T = student.beta * K.Bt @ np.linalg.solve(
             student.beta * (K.Bt.T * s) @ K.Bt + student.ridge * np.eye(K.m), K.Bt.T)
-        paths = [(K.Q, student.alpha * T)] + [
-            (K.Q @ P, (1 - student.alpha) * (N * s) @ T) for P, N in paths]
-    return paths
+        out = [(K.Q @ P, (N * s) @ T) for P, N in out] + [(K.Q, T)]
+    return out
+
+
+def mixing(alphas) -> np.ndarray:
+    """``ω_j = α_j ∏_{l>j} (1 − α_l)`` (``α_0 = 1``, the teacher): the weight of generation
+    ``j``'s labels in the last generation's mean; ``Σ_j ω_j = 1``.
+
+    >>> mixing([0.5, 0.0]).tolist()
+    [0.5, 0.5, 0.0]
+    """
+    alphas = np.concatenate([[1.0], np.asarray(alphas, dtype=float)])
+    tail = np.concatenate([np.cumprod((1 - alphas[1:])[::-1])[::-1], [1.0]])
+    return alphas * tail
+
+
+def _paths(chain, g: int, kernels, s) -> list:
+    """``[(P, ω N)]``: generation ``g``'s mean is the sum of ``P z (ω N)`` over the paths."""
+    omega = mixing([st.alpha for st in chain.students[:g]])
+    return [(P, w * N) for w, (P, N) in zip(omega, sources(chain, g, kernels, s))]
 
 
 def _posterior(kernels, g, O, patterns, index, cov) -> float:
@@ -325,7 +356,13 @@ def spectral_eligible(chain, g, design, kind, covariance) -> bool:
     from ._problem import is_pca
 
     students = chain.students[:g]
-    if not all(is_pca(st) and not (isinstance(st.rank_rule, str)
-                                   and st.rank_rule == "optimal") for st in students):
+    if not all(is_pca(st) for st in students) or label_dependent(students, design.d, design.k):
         return False
     return kind == "fixed" or covariance is None
+
+
+def label_dependent(students, d: int, k: int) -> bool:
+    """Whether a generation's output projector depends on the labels: the ``"optimal"`` rank
+    rule below full rank (at full rank every rule gives ``Q = I``)."""
+    return any(isinstance(st.rank_rule, str) and st.rank_rule == "optimal"
+               and st.resolve(d, k)[1] < k for st in students)

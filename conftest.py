@@ -24,3 +24,20 @@ else:
                               database=None, print_blob=True,
                               suppress_health_check=[HealthCheck.too_slow])
     settings.load_profile(os.environ.get("LINGAUSS_HYPOTHESIS_PROFILE", "ci"))
+
+
+# Doctests of the data exports need the optional ``data`` extra (pandas, xarray); CI installs
+# it. Without it they are skipped, saying why.
+_OPTIONAL_DOCTESTS = {"Sweep.to_pandas": "pandas", "Sweep.to_xarray": "xarray"}
+
+
+def pytest_collection_modifyitems(config, items):
+    import importlib.util
+
+    import pytest
+
+    for item in items:
+        for name, module in _OPTIONAL_DOCTESTS.items():
+            if item.name.endswith(name) and importlib.util.find_spec(module) is None:
+                item.add_marker(pytest.mark.skip(
+                    reason=f"{module} is not installed (pip install -e '.[data]')"))

@@ -1,7 +1,9 @@
 """Progress on long work: a bar on stderr when it is a terminal, silent otherwise.
 
-Monte Carlo expectations, ``check --full``, bounds with Monte Carlo and long loops through
-the exact engine iterate through :func:`progress`. The bar (``tqdm``) shows only when stderr
+Monte Carlo expectations (label draws in blocks), ``check --full`` (its cases), bounds with
+Monte Carlo (configurations and label draws), sweeps through the exact engine
+(:func:`lingauss.design.explore`, ``lingauss sweep``) and the searches of
+:func:`lingauss.design.recommend` iterate through :func:`progress`. The bar (``tqdm``) shows only when stderr
 is a terminal and progress is not switched off (``LINGAUSS_QUIET=1``, or ``--quiet`` on the
 command line). Ctrl-C raises ``KeyboardInterrupt`` as usual; the command line turns it into
 one line and exit status 130, with nothing written.
@@ -27,8 +29,9 @@ def enabled() -> bool:
         return False
 
 
-def progress(iterable, *, desc: str, total: int | None = None):
-    """``iterable``, wrapped in a ``tqdm`` bar on stderr when :func:`enabled`.
+def progress(iterable, *, desc: str, total: int | None = None, min_total: int = MIN_TOTAL):
+    """``iterable``, wrapped in a ``tqdm`` bar on stderr when :func:`enabled` and it has at
+    least ``min_total`` items (lower it for a few slow items, e.g. ``check --full``'s cases).
 
     >>> list(progress(range(3), desc="draws"))
     [0, 1, 2]
@@ -38,7 +41,7 @@ def progress(iterable, *, desc: str, total: int | None = None):
             total = len(iterable)
         except TypeError:
             total = None
-    if not enabled() or (total is not None and total < MIN_TOTAL):
+    if not enabled() or (total is not None and total < min_total):
         return iterable
     from tqdm import tqdm
 

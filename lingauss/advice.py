@@ -22,8 +22,11 @@ def explain(spec, student=None) -> list:
     Examples
     --------
     >>> from lingauss.spec import default_spec
-    >>> print(explain(default_spec())[0])      # doctest: +ELLIPSIS
+    >>> spec = default_spec()
+    >>> print(explain(spec, spec.student.replace(rank=2))[0])      # doctest: +ELLIPSIS
     rank_bottleneck dominates: ... of K = ... nats...
+    >>> print(explain(spec)[0])                   # full rank: the ridge mismatch
+    bias dominates: 38.5489 of K = 94.3684 nats (41%).
     """
     problem = as_problem(spec)
     student = problem.student if student is None else student

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._progress import progress
 from ._validation import check_int, check_option
 from .divergence import TERMS, divergence, kernel_set_up
 from .model import DIRECTIONS, SOFT_LABELS, SPACES
@@ -177,7 +178,8 @@ def verify(spec, *, level: str = "quick", seed: int = 0) -> list[RouteCheck]:
     seed = check_int(seed, "seed", low=0)
     teacher, sample = spec.teacher, spec.sample
     rows = []
-    for student, space, direction, case in _cases(spec, level):
+    cases = list(_cases(spec, level))
+    for student, space, direction, case in progress(cases, desc="check: cases", min_total=2):
         pca = student if (isinstance(student.basis, str) and student.basis == "pca") \
             else student.replace(basis="pca")
         note = "" if pca is student else "basis replaced by 'pca'"

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import check_grid, renamed
-from ._validation import LingaussError, check_real
+from ._display import TableDisplay
+from ._progress import progress
+from ._validation import LingaussError, check_option, check_real
 from .advice import dropped_modes, explain
 from .divergence import TERMS
 from .model import SpectralDesign
@@ -40,7 +42,8 @@ TRIVIAL_RTOL = 1e-9
 
 
 def explore(spec, student=None, design=None, *, rank=None, width=None, ridge=None,
-            space=None, direction=None, ranks=None, widths=None, ridges=None) -> Sweep:
+            space=None, direction=None, ranks=None, widths=None, ridges=None,
+            missing: str = "raise") -> Sweep:
     """Every term of the divergence over ranks × widths (× student ridges).
 
     A loop over configurations of the exact engine on a sample (any basis and rank rule), or
@@ -56,6 +59,10 @@ def explore(spec, student=None, design=None, *, rank=None, width=None, ridge=Non
         Student ridges ``λ_S``: adds a third axis ``ridge``.
     space, direction : str, optional
         Override the spec's divergence.
+    missing : {"raise", "nan"}
+        A (rank, width) pair with ``rank > min(k, width)`` does not exist: ``"raise"`` refuses
+        the grid, ``"nan"`` leaves NaN there (:meth:`Sweep.rows` and
+        :meth:`Sweep.to_pandas` leave such points out).
     ranks, widths, ridges
         Deprecated names of ``rank``, ``width``, ``ridge``.
 
@@ -80,8 +87,9 @@ def explore(spec, student=None, design=None, *, rank=None, width=None, ridge=Non
     widths = grid_values([m0] if widths is None else widths, "width", d, "d")
     ranks = grid_values(range(1, min(k, int(widths.max())) + 1) if ranks is None else ranks,
                         "rank", k, "k")
+    check_option(missing, "missing", ("raise", "nan"))
     bad = [(r, m) for r in ranks for m in widths if r > min(k, m)]
-    if bad:
+    if len(bad) == len(ranks) * len(widths) or (bad and missing == "raise"):
         r, m = bad[0]
         raise LingaussError(f"rank == {r} with width == {m}, must be <= min(k, width) == "
                             f"{min(k, m)}.")
@@ -91,13 +99,16 @@ def explore(spec, student=None, design=None, *, rank=None, width=None, ridge=Non
     _keep_matrices(spec)
     shape = tuple(len(v) for v in axes.values())
     terms = {}
-    for index in itertools.product(*(range(n) for n in shape)):
+    points = list(itertools.product(*(range(n) for n in shape)))
+    for index in progress(points, desc="sweep: configurations"):
         changes = dict(rank=int(ranks[index[0]]), width=int(widths[index[1]]))
+        if changes["rank"] > min(k, changes["width"]):
+            continue                                      # does not exist: NaN
         if ridges is not None:
             changes["ridge"] = float(axes["ridge"][index[2]])
         values = evaluate(spec, spec.student.replace(**changes)).as_dict()
         for name, value in values.items():
-            terms.setdefault(name, np.empty(shape))[index] = value
+            terms.setdefault(name, np.full(shape, np.nan))[index] = value
     return Sweep(axes=axes, terms={n: terms[n] for n in TERMS if n in terms})
 
 
@@ -130,7 +141,7 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Recommendation:
+class Recommendation(TableDisplay):
     """What :func:`recommend` found. ``None`` where no candidate meets the budget."""
 
     budget: float
@@ -155,6 +166,15 @@ class Recommendation:
         return (f"budget: K <= {self.budget:.6g} nats ({ref}; the full-size student has "
                 f"K = {self.full.divergence:.6g} at width {self.full.width}, rank "
                 f"{self.full.rank})")
+
+    def _display_table(self) -> tuple:
+        """Caption, header and rows of the notebook display (:mod:`lingauss._display`)."""
+        rows = [(label,) + ((None,) * 4 if c is None else
+                            (c.rank, c.width, c.parameters, c.divergence))
+                for label, c in (("full size", self.full), ("smallest rank", self.smallest_rank),
+                                 ("smallest width", self.smallest_width),
+                                 ("smallest parameter count", self.smallest_parameters))]
+        return self.summary(), ("design", "rank", "width", "parameters r(m + k)", "K"), rows
 
     def as_dict(self) -> dict:
         def one(c):
@@ -309,9 +329,9 @@ def _totals(spec, widths, k: int) -> dict:
                 for j, m in enumerate(ws):
                     values[r, m] = float(res["total"][i, j])
         return values
-    for m in widths:
-        for r in range(1, min(k, int(m)) + 1):
-            values[r, int(m)] = evaluate(spec, spec.student.replace(rank=r, width=int(m))).total
+    pairs = [(r, int(m)) for m in widths for r in range(1, min(k, int(m)) + 1)]
+    for r, m in progress(pairs, desc="design: candidates"):
+        values[r, m] = evaluate(spec, spec.student.replace(rank=r, width=m)).total
     return values
 
 

@@ -26,6 +26,7 @@ from ._eigen import complete, numerical_rank
 from ._problem import (Setup, complement_variance, is_pca, needs_truth, setup,
                        tau2_closed_form)
 from ._threads import blas_threads
+from ._display import TableDisplay
 from ._validation import check_finite, numerics
 from .model import Sample, Student, Teacher
 
@@ -34,7 +35,7 @@ TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
 
 
 @dataclass(frozen=True)
-class Decomposition:
+class Decomposition(TableDisplay):
     """``K = bias + variance + rank_bottleneck`` (docs/model.md §4), every term ``>= 0``.
 
     Attributes
@@ -110,16 +111,12 @@ class Decomposition:
                          for name, value, se in self._rows())
         return f"Decomposition({body})"
 
-    def _repr_html_(self) -> str:
-        has_se = bool(self.stderr)
-        head = "<tr><th>term</th><th>value</th>" + ("<th>std. error</th>" if has_se else "")
-        rows = []
-        for name, value, se in self._rows():
-            cell = f"<td>{se:.4g}</td>" if has_se and se is not None else (
-                "<td></td>" if has_se else "")
-            rows.append(f"<tr><td>{name}</td><td>{value:.6g}</td>{cell}</tr>")
-        return ("<table><caption>distillation divergence K = bias + variance + "
-                "rank_bottleneck</caption>" + head + "</tr>" + "".join(rows) + "</table>")
+    def _display_table(self) -> tuple:
+        """Caption, header and rows of the notebook display (:mod:`lingauss._display`)."""
+        caption = "distillation divergence K = bias + variance + rank_bottleneck (nats)"
+        if self.stderr:
+            return caption, ("term", "value", "std. error"), self._rows()
+        return caption, ("term", "value"), [row[:2] for row in self._rows()]
 
 
 # --------------------------------------------------------------------------------------------

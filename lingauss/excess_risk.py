@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_design, check_draws, check_objects, problem_sizes
+from ._display import TableDisplay
 from ._progress import progress
 from ._validation import LingaussError, check_array, check_finite, check_option, numerics
 from .model import Sample, SpectralDesign
@@ -35,7 +36,7 @@ COVARIANCE_RTOL = 1e-10
 
 
 @dataclass(frozen=True)
-class Risk:
+class Risk(TableDisplay):
     """The excess risk of a kernel: ``total = bias + variance`` (docs/model.md §7).
 
     Attributes
@@ -80,6 +81,16 @@ class Risk:
         body = ", ".join(f"{n}={getattr(self, n):.6g}" + (f"±{se[n]:.2g}" if n in se else "")
                          for n in TERMS)
         return f"Risk({body}, kind={self.kind!r}, estimator={self.estimator!r})"
+
+    def _display_table(self) -> tuple:
+        """Caption, header and rows of the notebook display (:mod:`lingauss._display`)."""
+        caption = (f"excess risk = bias + variance ({self.kind} design, estimator "
+                   f"{self.estimator})")
+        se = self.stderr or {}
+        if se:
+            return caption, ("term", "value", "std. error"), [
+                (n, getattr(self, n), se.get(n)) for n in TERMS]
+        return caption, ("term", "value"), [(n, getattr(self, n)) for n in TERMS]
 
 
 def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: str = "mean",

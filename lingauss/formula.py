@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._display import TableDisplay
 from ._resources import MAX_POINTS
 from ._timeout import with_timeout
 from ._validation import LingaussError, check_int, check_option, check_real
@@ -32,7 +33,7 @@ MAX_EXPONENT = 1000
 _MAX_DEPTH = 60
 
 @dataclass(frozen=True)
-class FormulaCheck:
+class FormulaCheck(TableDisplay):
     """The verdict on a candidate formula.
 
     Attributes
@@ -53,6 +54,12 @@ class FormulaCheck:
 
     def __str__(self) -> str:
         return self.message
+
+    def _display_table(self) -> tuple:
+        """Caption, header and rows of the notebook display (:mod:`lingauss._display`)."""
+        rows = [("verdict", self.verdict), ("points compared", self.points),
+                ("message", self.message)]
+        return "check_formula: the candidate against the derived term", ("", ""), rows
 
 
 #: Functions a candidate formula may use besides the symbols.

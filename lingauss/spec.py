@@ -82,7 +82,7 @@ class Spec:
     --------
     >>> spec = default_spec()
     >>> spec.sample.X.shape, spec.student.width, spec.space, spec.direction
-    ((32, 64), 16, 'parameter', 'forward')
+    ((32, 64), 24, 'parameter', 'forward')
     >>> spec.replace(direction="both")
     Traceback (most recent call last):
     ...
@@ -232,12 +232,13 @@ def default_spec() -> Spec:
     """The embedded default problem, read from ``lingauss/default.toml`` by the same loader.
 
     A synthetic power-law sample (d = 32, k = 8, n = 64, noise 0.5, signal exponent 1.5),
-    a teacher with ``β = 4``, ``λ = 1``, a student with ``β = 4``, ``λ = 2`` (a stronger ridge),
-    width 16 and full rank.
+    a teacher with ``β = 4``, ``λ = 1``, a student with ``β = 1`` (a higher temperature),
+    ``λ = 8`` (a stronger ridge), width 24 and full rank: the rank bottleneck dominates at
+    small ranks, bias and variance at full rank.
 
     >>> spec = default_spec()
     >>> (spec.sample.d, spec.sample.k, spec.sample.n, spec.student.width, spec.student.rank)
-    (32, 8, 64, 16, None)
+    (32, 8, 64, 24, None)
     """
     return loads_spec(default_spec_text(), name="<default spec>")
 

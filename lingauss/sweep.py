@@ -15,6 +15,8 @@ import numpy as np
 
 from ._checks import check_design, check_grid, check_objects, check_space_direction, \
     problem_sizes
+from ._display import TableDisplay
+from ._frames import dataset, grid_rows, long_frame
 from ._resources import check_memory
 from ._validation import LingaussError, check_finite, numerics
 from .divergence import TERMS, Decomposition
@@ -35,7 +37,7 @@ SWEEPABLE = {
 
 
 @dataclass(frozen=True)
-class Sweep:
+class Sweep(TableDisplay):
     """Every term of an expected divergence over a grid of hyper-parameters.
 
     Attributes
@@ -57,6 +59,61 @@ class Sweep:
     @property
     def shape(self) -> tuple:
         return tuple(len(v) for v in self.axes.values())
+
+    def rows(self) -> tuple[tuple, list]:
+        """``(header, rows)``: one row per grid point, the axis values then every term.
+
+        Grid points that do not exist (NaN: a rank above the width) are left out.
+
+        >>> res = Sweep(axes={"rank": np.array([1, 2])},
+        ...             terms={"total": np.array([3.0, 1.0]), "bias": np.array([0.5, 0.25])})
+        >>> res.rows()
+        (('rank', 'total', 'bias'), [(1, 3.0, 0.5), (2, 1.0, 0.25)])
+        """
+        return grid_rows(self.axes, self.terms)
+
+    def to_pandas(self):
+        """The sweep as a pandas DataFrame in long format (needs ``lingauss[data]``).
+
+        Columns: one per axis (its value), ``term`` and ``value``; one row per grid point and
+        term (grid points that do not exist are left out).
+
+        Examples
+        --------
+        >>> res = Sweep(axes={"rank": np.array([1, 2])},
+        ...             terms={"total": np.array([3.0, 1.0]), "bias": np.array([0.5, 0.25])})
+        >>> res.to_pandas()
+           rank   term  value
+        0     1  total   3.00
+        1     1   bias   0.50
+        2     2  total   1.00
+        3     2   bias   0.25
+        """
+        return long_frame(self.axes, self.terms)
+
+    def to_xarray(self):
+        """The sweep as an xarray Dataset (needs ``lingauss[data]``).
+
+        One dimension per axis with its values as the coordinate, one data variable per term
+        (``units = "nats"``; NaN where a grid point does not exist).
+        ``sweep.to_xarray().to_netcdf("sweep.nc")`` writes it for other tools.
+
+        Examples
+        --------
+        >>> res = Sweep(axes={"rank": np.array([1, 2]), "width": np.array([4, 8])},
+        ...             terms={"total": np.array([[3.0, 2.0], [1.0, 0.5]])})
+        >>> ds = res.to_xarray()
+        >>> float(ds["total"].sel(rank=2, width=4))
+        1.0
+        """
+        return dataset(self.axes, self.terms, {"title": "lingauss sweep: every term of the "
+                                                        "divergence (nats) over the grid"})
+
+    def _display_table(self) -> tuple:
+        """Caption, header and rows of the notebook display (:mod:`lingauss._display`)."""
+        header, rows = self.rows()
+        grid = " × ".join(f"{name} ({len(v)})" for name, v in self.axes.items())
+        return f"sweep over {grid} (nats)", header, rows
 
 
 def _check_grid(name, values, design):

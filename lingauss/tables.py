@@ -126,7 +126,7 @@ def problem_caption(spec, *, rank=None) -> str:
 
     >>> from lingauss.spec import default_spec
     >>> problem_caption(default_spec())
-    '$d = 32$, $k = 8$, $n = 64$; student width $m = 16$, rank $r = 8$; parameter space, forward direction'
+    '$d = 32$, $k = 8$, $n = 64$; student width $m = 24$, rank $r = 8$; parameter space, forward direction'
     """
     s = spec.sample
     m, r = spec.student.resolve(s.d, s.k)
@@ -203,6 +203,29 @@ def closed_form_table(spec, fmt: str = "md") -> str:
                   rows, fmt, math_columns=(1, 2))
 
 
+def grid_table(res, fmt: str = "md", *, caption: str, label: str, fixed=()) -> str:
+    """A :class:`lingauss.sweep.Sweep` as a table: one row per grid point (those that exist),
+    the axis values then every term; ``fixed`` names axes of length 1 left out of the
+    columns. Text and Markdown show 6 significant digits, CSV full precision, JSON numbers.
+    The one rendering of every sweep table (``lingauss table --kind sweep``,
+    ``lingauss sweep``).
+
+    >>> import numpy as np
+    >>> from lingauss.sweep import Sweep
+    >>> res = Sweep(axes={"rank": np.array([1, 2]), "width": np.array([4])},
+    ...             terms={"total": np.array([[2.5], [1.0 / 3]])})
+    >>> print(grid_table(res, "csv", caption="", label="", fixed=("width",)))
+    rank,total
+    1,2.5
+    2,0.3333333333333333
+    <BLANKLINE>
+    """
+    header, rows = res.rows()
+    keep = [j for j, name in enumerate(header) if name not in fixed]
+    return render(tuple(header[j] for j in keep), [tuple(row[j] for j in keep) for row in rows],
+                  fmt, caption=caption, label=label)
+
+
 def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> str:
     """Every term of the exact divergence across ranks (at the spec's width) or widths (at
     rank ``min(k, width)`` unless the spec fixes the rank).
@@ -214,33 +237,31 @@ def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> st
     rank,total,bias,variance,rank_bottleneck,bottleneck_mean,bottleneck_covariance,rank_floor
     """
     from .design import explore
+    from .sweep import Sweep
 
     check_option(fmt, "format", FORMATS)
     check_option(axis, "axis", ("rank", "width"))
     d, k = spec.sample.d, spec.sample.k
     m, _ = spec.student.resolve(d, k)
-    rows = []
     if axis == "rank":
         res = explore(spec, rank=values, width=[m])
-        names = list(res.terms)
-        for i, r in enumerate(res.axes["rank"]):
-            rows.append((int(r),) + tuple(float(res[n][i, 0]) for n in names))
-    else:
-        widths = values if values is not None else range(1, d + 1)
-        names = None
+        fixed = ("width",)
+    else:      # one rank per width: a sweep along the width axis, assembled point by point
+        widths = np.asarray(values if values is not None else range(1, d + 1), dtype=int)
+        parts = []
         for w in widths:
             r = spec.student.rank if spec.student.rank is not None else min(k, int(w))
-            res = explore(spec, rank=[min(r, int(w))], width=[int(w)])
-            names = names or list(res.terms)
-            rows.append((int(w),) + tuple(float(res[n][0, 0]) for n in names))
-    if fmt != "latex":     # 6 significant digits as text (LaTeX: numbers, siunitx columns)
-        rows = [(row[0],) + tuple(_fmt(x) for x in row[1:]) for row in rows]
+            parts.append(explore(spec, rank=[min(r, int(w))], width=[int(w)]))
+        res = Sweep(axes={"width": widths}, terms={
+            name: np.array([p[name][0, 0] for p in parts]) for name in parts[0].terms})
+        fixed = ()
+    first, last = res.axes[axis][0], res.axes[axis][-1]
     what = "rank (at the spec's width)" if axis == "rank" else "width"
     caption = (rf"Every term of the exact divergence $K$ (nats) across the student's {what}: "
-               + problem_caption(spec, rank=rf"{rows[0][0]}, \ldots, {rows[-1][0]}"
-                                 if axis == "rank" and rows else "varied") + ".")
-    return render((axis,) + tuple(names), rows, fmt, caption=caption,
-                  label=f"tab:lingauss-sweep-{axis}")
+               + problem_caption(spec, rank=rf"{first}, \ldots, {last}"
+                                 if axis == "rank" else "varied") + ".")
+    return grid_table(res, fmt, caption=caption, label=f"tab:lingauss-sweep-{axis}",
+                      fixed=fixed)
 
 
 def _back(expr, eps, n):

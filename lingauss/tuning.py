@@ -212,7 +212,7 @@ def tune(spec, *, rank=None, width=None, optimize_over=("ridge",), ranks=None,
     >>> from lingauss.spec import default_spec
     >>> rows = tune(default_spec(), rank=[1, 2], optimize_over=("tau2",))
     >>> [(r, m) for r, m, _ in rows]
-    [(1, 16), (2, 16)]
+    [(1, 24), (2, 24)]
     """
     ranks = renamed(rank, ranks, old="ranks", new="rank", where="tune")
     widths = renamed(width, widths, old="widths", new="width", where="tune")

@@ -83,13 +83,15 @@ def test_explain_names_the_dominant_term():
 
 def test_the_teacher_itself_is_never_returned_as_a_design():
     """Issue 15: ``design --optimize`` returned the teacher itself (α = 1, K ≈ 6e-11)."""
-    opt = best_hyperparameters(SPEC, rank=8, width=32, optimize_over=("alpha", "ridge"))
+    # the student at the teacher's temperature, so that α = 1 and its ridge reproduce it
+    spec = SPEC.replace(student=SPEC.student.replace(beta=SPEC.teacher.beta))
+    opt = best_hyperparameters(spec, rank=8, width=32, optimize_over=("alpha", "ridge"))
     assert opt.trivial is not None and opt.trivial.divergence.total < 1e-8
     assert opt.trivial.values["alpha"] == pytest.approx(1.0)
-    assert opt.values["alpha"] == SPEC.student.alpha
+    assert opt.values["alpha"] == spec.student.alpha
     assert opt.divergence.total > 1e-3 and "reproduces the teacher itself" in opt.notes[0]
     # ... and recommend leaves such a candidate out of the reference
-    same = SPEC.replace(student=SPEC.student.replace(alpha=1.0, ridge=1.0))
+    same = spec.replace(student=spec.student.replace(alpha=1.0, ridge=1.0))
     rec = recommend(same, width=[8, 16, 32])
     assert rec.best.divergence > 0 and any("reproduces the teacher" in n for n in rec.notes)
 

@@ -103,7 +103,7 @@ def test_demo_prints_one_row_per_rank():
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     lines = proc.stdout.splitlines()
-    assert lines[0] == ("<default spec>: d=32 k=8 n=64 width=16 rank=1..8 space=parameter "
+    assert lines[0] == ("<default spec>: d=32 k=8 n=64 width=24 rank=1..8 space=parameter "
                         "direction=forward")
     assert lines[1].split() == ["rank", "total", "bias", "variance", "rank_bottleneck",
                                 "rank_floor"]

@@ -195,9 +195,9 @@ def test_every_title_names_what_is_held(figures):
 
 
 def test_no_title_and_limits():
-    fig = figure(SPEC, "terms-vs-rank", title=False, xlim=(2, 6), ylim=(0, 150))
+    fig = figure(SPEC, "terms-vs-rank", title=False, xlim=(2, 6), ylim=(1, 150))
     assert fig.titles() == [] and fig.hidden_titles[0].startswith("Decomposition of K")
-    assert fig.panels[0].get_xlim() == (2, 6) and fig.panels[0].get_ylim() == (0, 150)
+    assert fig.panels[0].get_xlim() == (2, 6) and fig.panels[0].get_ylim() == (1, 150)
     heat = figure(SPEC, "heatmap-ridge", xlim=(0.1, 10))
     ridges = SPEC.student.ridge * np.geomspace(1e-2, 1e2, 9)
     inside = np.flatnonzero((ridges >= 0.1) & (ridges <= 10))
@@ -243,7 +243,7 @@ def test_plot_cli_size_style_font_and_no_title(spec_file, tmp_path, capsys):
     assert printed[1].startswith("title (not drawn): Size against divergence")
     out = tmp_path / "b.png"
     assert main(["plot", str(spec_file), "--kind", "terms-vs-rank", "-o", str(out),
-                 "--style", "paper", "--xlim", "1,4", "--ylim", "0,300", "--quiet"]) == 0
+                 "--style", "paper", "--xlim", "1,4", "--ylim", "1,300", "--quiet"]) == 0
     w, h = STYLES["paper"].single
     assert png_size(out.read_bytes()) == (round(300 * w), round(300 * h))
 
@@ -275,5 +275,5 @@ def test_plot_cli_limits_checked_against_the_figure(spec_file, tmp_path, capsys)
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "lingauss: error: --xlim == (0, 100) on a log axis, must have low > 0."
     assert err[1].startswith("lingauss: error: --xlim == (1000, 2000) holds no grid value of "
-                             "the x axis, must hold one of the values 0.02 to 200")
+                             "the x axis, must hold one of the values 0.08 to 800")
     assert list(tmp_path.iterdir()) == []

@@ -140,10 +140,26 @@ def test_default_spec_is_the_documented_problem():
                                               spectrum_exponent=1.0, signal_exponent=1.5))
     assert spec.teacher == Teacher(beta=4.0, ridge=1.0)
     s = spec.student
-    assert (s.beta, s.ridge, s.width, s.alpha, s.rank) == (4.0, 2.0, 16, 0.0, None)
+    assert (s.beta, s.ridge, s.width, s.alpha, s.rank) == (1.0, 8.0, 24, 0.0, None)
     assert (s.basis, s.rank_rule, s.complement_variance, s.soft_labels) == (
         "pca", "optimal", "prior", "mean")           # one set of defaults (issue 15)
     assert (spec.space, spec.direction, spec.path) == ("parameter", "forward", None)
+
+
+def test_default_problem_tells_the_story_every_term_matters_somewhere_on_the_rank_axis():
+    """Issue 12: in the default problem bias, variance and rank bottleneck each make at least
+    a fifth of K at some rank, and every term is > 0 at every rank (the demo's log axis)."""
+    from lingauss import divergence
+
+    spec = default_spec()
+    shares = {"bias": [], "variance": [], "rank_bottleneck": []}
+    for r in range(1, spec.sample.k + 1):
+        dec = divergence(spec.teacher, spec.student.replace(rank=r), spec.sample)
+        for term in shares:
+            assert getattr(dec, term) > 0, (term, r)
+            shares[term].append(getattr(dec, term) / dec.total)
+    assert all(max(v) >= 0.2 for v in shares.values()), shares
+    assert shares["rank_bottleneck"][0] > 0.9          # it dominates at rank 1
 
 
 def test_default_spec_text_is_a_valid_spec_file(tmp_path):

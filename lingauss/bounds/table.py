@@ -27,6 +27,7 @@ import numpy as np
 from scipy import linalg as sla
 
 from .._checks import check_draws, check_objects, check_space_direction
+from .._display import TableDisplay
 from .._progress import progress
 from .._eigen import eigen
 from .._validation import LingaussError, check_option, check_real
@@ -70,7 +71,7 @@ class BoundRow:
 
 
 @dataclass(frozen=True)
-class BoundsTable:
+class BoundsTable(TableDisplay):
     """:func:`bounds_table`'s result: rows, and every input the bounds used.
 
     Attributes
@@ -127,6 +128,14 @@ class BoundsTable:
             if row.name == name:
                 return row
         raise KeyError(name)
+
+    def _display_table(self) -> tuple:
+        """Caption, header and rows of the notebook display (:mod:`lingauss._display`)."""
+        caption = (f"bounds beside the exact gap difference Δ = {self.gaps.difference:.6g} "
+                   f"(K = {self.kl:.6g})")
+        return caption, ("bound", "side", "bound value", "exact", "slack", "holds"), [
+            (r.name, r.side, r.bound, r.exact, r.slack, "VIOLATED" if r.violated else "yes")
+            for r in self.rows]
 
     def __str__(self) -> str:
         head = f"{'bound':<12}{'side':<7}{'bound':>13}{'exact':>13}{'slack':>13}  ok"

@@ -12,6 +12,7 @@ Usage::
     lingauss bounds SPEC [--format F] [--wide] [--plot FILE] [--monte-carlo N]  # 1 if violated
     lingauss plot SPEC --kind KIND -o FILE.png|.pdf|.svg
     lingauss table SPEC --kind closed-form|sweep|asymptotic [--format F]
+    lingauss sweep SPEC [--rank GRID] [--width GRID] [--ridge GRID] [--format F|netcdf] [-o FILE]
     lingauss demo [--print-spec] [-o DIR] [--format F]
 
 Formats ``F``: ``text`` (an aligned table; the default of most commands), ``md``, ``latex``,

@@ -29,7 +29,7 @@ def problem_line(spec: Spec, *, rank: str | None = None) -> str:
 
     >>> from lingauss.spec import default_spec
     >>> print(problem_line(default_spec()))
-    <default spec>: d=32 k=8 n=64 width=16 rank=8 space=parameter direction=forward
+    <default spec>: d=32 k=8 n=64 width=24 rank=8 space=parameter direction=forward
     """
     s = spec.sample
     m, r = spec.student.resolve(s.d, s.k)
@@ -119,3 +119,36 @@ def plot_options(args) -> dict:
         limits[name] = pair
     return dict(style=style, size=size, font_size=font_size, **limits,
                 title=not args.no_title)
+
+
+def parse_grid(text, option: str, *, integer: bool):
+    """A grid option: a comma-separated list (``0.1,1,10``) or, for integers, an inclusive
+    range ``LO:HI`` or ``LO:HI:STEP`` (``1:8``); None stays None. Values are checked by the
+    caller (:func:`lingauss._checks.check_grid`).
+
+    >>> parse_grid("1:8:3", "--rank", integer=True), parse_grid("0.1, 1", "--ridge", integer=False)
+    ([1, 4, 7], [0.1, 1.0])
+    >>> parse_grid("1:x", "--rank", integer=True)
+    Traceback (most recent call last):
+    ...
+    lingauss.LingaussError: --rank == '1:x', must be a comma-separated list of integers (1,2,4) or an inclusive range LO:HI[:STEP] (1:8).
+    """
+    if text is None:
+        return None
+    rule = ("a comma-separated list of integers (1,2,4) or an inclusive range LO:HI[:STEP] "
+            "(1:8)" if integer else "a comma-separated list of numbers (0.1,1,10)")
+    bad = LingaussError(f"{option} == {text!r}, must be {rule}.")
+    text = str(text).strip()
+    try:
+        if integer and ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] < 1):
+                raise bad
+            lo, hi, step = parts + [1] * (3 - len(parts))
+            if hi < lo:
+                raise LingaussError(f"{option} == {text!r}, must have LO <= HI.")
+            return list(range(lo, hi + 1, step))
+        items = [p.strip() for p in text.split(",")]
+        return [int(p) if integer else float(p) for p in items]
+    except ValueError:
+        raise bad from None

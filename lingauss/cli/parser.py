@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lingauss`` (every subcommand; see ``lingauss --help``)."""
     from . import chain_commands as CC
     from . import commands as C
+    from .data import sweep_command
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -272,6 +273,27 @@ def build_parser() -> argparse.ArgumentParser:
     _draws(p)
     _overrides(p)
     p.set_defaults(run=CC.chain_command)
+
+    p = sub.add_parser(
+        "sweep", parents=common,
+        help="every term over a grid of ranks, widths and ridges (tables or netCDF)",
+        description="Evaluate the spec's divergence exactly at every (rank, width[, ridge]) of "
+                    "the grid and print one row per grid point (pairs with rank > min(k, "
+                    "width) do not exist and are left out). GRID: a list 1,2,4 or, for ranks "
+                    "and widths, an inclusive range LO:HI[:STEP]. --format netcdf writes an "
+                    "xarray Dataset (needs -o FILE and pip install 'lingauss[data]').")
+    p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
+    p.add_argument("--rank", metavar="GRID", default=None,
+                   help="student ranks (default 1..min(k, the smallest width))")
+    p.add_argument("--width", metavar="GRID", default=None,
+                   help="student widths (default the spec's)")
+    p.add_argument("--ridge", metavar="GRID", default=None,
+                   help="student ridges λ_S, e.g. 0.1,1,10 (default the spec's, no ridge axis)")
+    _format(p, formats=FORMATS + ("netcdf",))
+    p.add_argument("-o", "--output", metavar="FILE", default=None,
+                   help="write to FILE instead of stdout (required with --format netcdf)")
+    _overrides(p)
+    p.set_defaults(run=sweep_command)
 
     p = sub.add_parser(
         "table", parents=common, help="closed-form, sweep, asymptotic or risk table",

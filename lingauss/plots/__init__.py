@@ -8,6 +8,8 @@ same in every figure:
 * :func:`terms_plot` — ``K = bias + variance + rank_bottleneck`` as stacked areas against one
   axis, the total drawn on top, the Eckart–Young ``rank_floor`` dashed (a diagnostic, not a
   summand);
+* :func:`terms_log_plot` — every term on a log axis, each value labelled (the demo's
+  figure: a bias of a few nats beside a bottleneck of hundreds stays visible);
 * :func:`heatmap` — one term over two axes;
 * :func:`frontier_plot` — candidate designs (size vs divergence), their Pareto frontier and a
   recommended design;
@@ -36,9 +38,10 @@ from .figures import (bounds_plot, frontier_plot, heatmap, sample_size_plot, sof
 from .chains import filters_plot, risk_generation_plot
 from .files import SAVE_FORMATS, check_output_path, save
 from .kinds import PLOT_KINDS, figure
+from .terms_log import terms_log_plot
 from .style import AXES, COLOURS, DIVERGENCE_LABEL, TERM_LABELS
 
-__all__ = ["terms_plot", "heatmap", "frontier_plot", "sample_size_plot", "soft_labels_plot",
+__all__ = ["terms_plot", "terms_log_plot", "heatmap", "frontier_plot", "sample_size_plot", "soft_labels_plot",
            "bounds_plot", "save", "check_output_path", "figure", "PLOT_KINDS", "SAVE_FORMATS",
            "COLOURS", "TERM_LABELS", "AXES", "DIVERGENCE_LABEL", "STYLES", "LingaussFigure",
            "use_style", "risk_generation_plot", "filters_plot"]

@@ -1,7 +1,7 @@
 """The plot kinds of a problem: which grids each figure sweeps, chosen here (not in the CLI).
 
 :func:`figure` draws one of :data:`PLOT_KINDS` for a spec: the terms against the rank or the
-width, heatmaps over (width, rank) and (ridge, rank), the size–divergence frontier, the terms
+width (against the rank on a log axis, every value labelled), heatmaps over (width, rank) and (ridge, rank), the size–divergence frontier, the terms
 against the sample size (a population design built from the sample's spectrum) and the
 soft-label modes side by side; for a chain (``[[students]]``, or a single student as a
 one-step chain), the risk and ``K`` per generation and the per-mode filters.
@@ -18,6 +18,7 @@ from ..numeric import spectral
 from ..sweep import sweep
 from .canvas import apply_limits, check_limits, resolve_style, use_style
 from .figures import frontier_plot, heatmap, sample_size_plot, soft_labels_plot, terms_plot
+from .terms_log import terms_log_plot
 
 PLOT_KINDS = ("terms-vs-rank", "terms-vs-width", "heatmap", "heatmap-ridge", "frontier",
               "sample-size", "soft-labels", "risk-vs-generation", "filters")
@@ -71,8 +72,8 @@ def _draw(spec, kind: str):
     m, r = spec.student.resolve(d, k)
     ridge = f"λ_S = {spec.student.ridge:g}"
     if kind == "terms-vs-rank":
-        return terms_plot(explore(spec, rank=range(1, min(k, m) + 1), width=[m]), "rank",
-                          held_too=ridge)
+        return terms_log_plot(explore(spec, rank=range(1, min(k, m) + 1), width=[m]),
+                              "rank", held_too=ridge)
     if kind == "terms-vs-width":
         widths = np.unique(np.linspace(r, d, min(d - r + 1, 24)).astype(int))
         return terms_plot(explore(spec, rank=[r], width=widths), "width", held_too=ridge)

@@ -32,7 +32,7 @@ from .core import (ARGS, DIRECTIONS, FLAVOURS, HYPER, LATEX_NAMES, PIECES, REGIM
                    gibbs_moments, k, kl_pieces, lambda_S, lambda_T, linear_moments, nu, nu_T,
                    push_to_prediction, r, s, scalar_kl, student_given_soft_labels,
                    student_moments, tau2, teacher_moments, thetaP2, thetaQ2, v, zP2, zQ2)
-from .divergence import convexity_slack_coordinate, derive, latex, tau2_stationarity
+from .divergence import Forms, convexity_slack_coordinate, derive, latex, tau2_stationarity
 
 __all__ = [
     "COEFF_ARGS", "DOCUMENTED", "MULTIPLICITIES", "document_blocks", "formula_block",
@@ -42,4 +42,4 @@ __all__ = [
     "gibbs_moments", "k", "kl_pieces", "lambda_S", "lambda_T", "linear_moments", "nu", "nu_T",
     "push_to_prediction", "r", "s", "scalar_kl", "student_given_soft_labels",
     "student_moments", "tau2", "teacher_moments", "thetaP2", "thetaQ2", "v", "zP2", "zQ2",
-    "convexity_slack_coordinate", "derive", "latex", "tau2_stationarity"]
+    "convexity_slack_coordinate", "derive", "latex", "tau2_stationarity", "Forms"]

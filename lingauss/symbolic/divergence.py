@@ -10,6 +10,7 @@ import functools
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
+from .._display import latex_equations
 from .._validation import check_option
 from ..model import SOFT_LABELS, SPACES
 from .core import (DIRECTIONS, FLAVOURS, LATEX_NAMES, Moments, complement_moments, k,
@@ -107,6 +108,26 @@ def in_space(m: Moments, space: str) -> Moments:
     return push_to_prediction(m) if space == "prediction" else m
 
 
+class Forms(dict):
+    """``{regime: {term: expr}}`` (or one regime's ``{term: expr}``) that a notebook shows as
+    LaTeX: one ``aligned`` block with the model's symbol names (:func:`latex`).
+
+    >>> forms = derive("parameter", "mean", "forward", "expected")
+    >>> isinstance(forms["kept"], Forms), forms._repr_latex_().startswith("$$")
+    (True, True)
+    """
+
+    def _repr_latex_(self) -> str:
+        headings = {"kept": "kept modes (i <= m)", "dropped": "dropped modes (i > m)"}
+        if all(isinstance(v, dict) for v in self.values()):
+            groups = [(headings.get(regime, regime), list(terms.items()))
+                      for regime, terms in self.items()]
+        else:
+            groups = [("", list(self.items()))]
+        return latex_equations([(heading, [(name, latex(expr)) for name, expr in rows])
+                                for heading, rows in groups])
+
+
 @functools.lru_cache(maxsize=None)
 def derive(space: str = "parameter", soft_labels: str = "mean", direction: str = "forward",
            flavour: str = "expected") -> dict:
@@ -124,8 +145,8 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
 
     Returns
     -------
-    dict
-        ``{regime: {term: expr}}`` with regimes ``"kept"`` (mode ``i <= m``) and ``"dropped"``
+    Forms
+        A dict ``{regime: {term: expr}}`` (shown as LaTeX in a notebook) with regimes ``"kept"`` (mode ``i <= m``) and ``"dropped"``
         (``i > m``), terms ``variance, bias, bottleneck_mean, bottleneck_covariance,
         rank_bottleneck, total``. The divergence is the sum over modes. Argument order for
         numerics: :data:`ARGS`.
@@ -146,8 +167,8 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
     check_option(flavour, "flavour", FLAVOURS)
     if direction == "symmetric":    # KL(P_S‖P_T) + KL(P_T‖P_S), term by term
         fwd, rev = (derive(space, soft_labels, dr, flavour) for dr in DIRECTIONS)
-        return {regime: {name: fwd[regime][name] + rev[regime][name] for name in fwd[regime]}
-                for regime in fwd}
+        return Forms({regime: Forms({name: fwd[regime][name] + rev[regime][name]
+                                     for name in fwd[regime]}) for regime in fwd})
     teacher = in_space(teacher_moments(), space)
     trained = in_space(student_moments(soft_labels), space)
     compl = in_space(complement_moments(), space)
@@ -180,8 +201,8 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
         terms["rank_bottleneck"] = terms["bottleneck_mean"] + terms["bottleneck_covariance"]
         # K = (bias + variance) + rank_bottleneck
         terms["total"] = terms["bias"] + terms["variance"] + terms["rank_bottleneck"]
-        out[regime] = terms
-    return out
+        out[regime] = Forms(terms)
+    return Forms(out)
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,0 +1,77 @@
+"""``lingauss sweep``: every term of the divergence over a grid, as a table or a data file.
+
+The grid is the spec's problem at every (rank, width[, ridge]) given (the exact engine,
+:func:`lingauss.design.explore`); the table is :func:`lingauss.tables.grid_table` (the one
+rendering ``lingauss table --kind sweep`` uses too), the netCDF file
+:meth:`lingauss.sweep.Sweep.to_xarray` written by xarray. Grid points that do not exist
+(``rank > min(k, width)``) are left out of tables and are NaN in netCDF.
+"""
+
+from __future__ import annotations
+
+from .._checks import check_grid
+from .._frames import optional, write_netcdf
+from .._validation import LingaussError
+from ..design import explore
+from ..tables import grid_table, problem_caption, render
+from .options import latex_out, output_format, parse_grid, problem_line, spec_of
+
+
+def sweep_command(args, ctx) -> None:
+    fmt = output_format(args)
+    if fmt == "netcdf":
+        if args.output is None:
+            raise LingaussError("--format netcdf needs -o FILE (netCDF is a binary file, not "
+                                "for the terminal).")
+        optional("xarray", "--format netcdf")
+    rank = parse_grid(args.rank, "--rank", integer=True)
+    width = parse_grid(args.width, "--width", integer=True)
+    ridge = parse_grid(args.ridge, "--ridge", integer=False)
+    spec = spec_of(args)
+    d, k = spec.sample.d, spec.sample.k
+    if width is not None:
+        width = [int(w) for w in check_grid("--width", width, integer=True, low=1, high=d,
+                                            high_rule="d")]
+    else:
+        width = [spec.student.resolve(d, k)[0]]
+    if rank is not None:
+        rank = [int(r) for r in check_grid("--rank", rank, integer=True, low=1, high=k,
+                                           high_rule="k")]
+    else:
+        rank = list(range(1, min(k, min(width)) + 1))
+    if ridge is not None:
+        ridge = check_grid("--ridge", ridge)
+    if not any(r <= min(k, w) for r in rank for w in width):
+        raise LingaussError(f"--rank == {args.rank!r} with --width == {args.width!r}: no pair "
+                            f"has rank <= min(k, width) (k == {k}).")
+    res = explore(spec, rank=rank, width=width, ridge=ridge, missing="nan")
+    missing = sum(r > min(k, w) for r in rank for w in width)
+    fixed = tuple(name for name, values in res.axes.items()
+                  if len(values) == 1 and getattr(args, name) is None)
+    caption = (r"Every term of the exact divergence $K$ (nats) over the grid of "
+               + ", ".join(res.axes) + ": " + problem_caption(spec, rank="varied") + ".")
+    if fmt == "netcdf":
+        ds = res.to_xarray()
+        ds.attrs["problem"] = problem_line(spec, rank="varied")
+        ctx.files.add(args.output, lambda path: write_netcdf(ds, path))
+        ctx.write(f"wrote {args.output}\n")
+        return
+    if fmt == "json":
+        header, rows = res.rows()
+        text = render(header, rows, "json") + "\n"
+    else:
+        text = grid_table(res, fmt, caption=caption, label="tab:lingauss-sweep-grid",
+                          fixed=fixed).rstrip("\n") + "\n"
+        if fmt == "latex":
+            text = latex_out(text, args)
+        elif fmt == "text":
+            text = problem_line(spec, rank="varied") + "\n" + text
+            if missing:
+                text += (f"note: {missing} (rank, width) pair(s) with rank > min(k, width) do "
+                         f"not exist and are left out\n")
+    if args.output is None:
+        ctx.write(text)
+        return
+    ctx.files.add(args.output, lambda path: path.write_text(text, encoding="utf-8"))
+    ctx.write(f"wrote {args.output}\n")
+

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_instance
+from ._display import TableDisplay
 from ._validation import LingaussError, check_int, check_real
 from .chain import Chain
 from .model import Sample, Student, Teacher
@@ -27,7 +28,7 @@ PLAN_COLUMNS = ("generations", "risk", "bias", "variance", "K_teacher", "alpha")
 
 
 @dataclass(frozen=True)
-class ChainReport:
+class ChainReport(TableDisplay):
     """Rows (one dict per generation, :data:`COLUMNS`) and the options they were made with.
 
     ``K_teacher`` is ``K(g ‖ 0)`` and ``K_previous`` is ``K(g ‖ g − 1)`` in the direction
@@ -39,6 +40,11 @@ class ChainReport:
     estimator: str
     space: str
     direction: str
+
+    def _display_table(self) -> tuple:
+        caption = (f"risk ({self.kind} design, {self.estimator}) and K ({self.space}, "
+                   f"{self.direction}) per generation")
+        return caption, COLUMNS, [tuple(row[c] for c in COLUMNS) for row in self.rows]
 
     def column(self, name: str) -> np.ndarray:
         """One column as an array (None → nan).
@@ -95,7 +101,7 @@ def chain_report(chain: Chain, sample: Sample, *, kind: str = "fixed",
 
 
 @dataclass(frozen=True)
-class GenerationPlan:
+class GenerationPlan(TableDisplay):
     """:func:`plan_generations`' answer.
 
     Attributes
@@ -112,6 +118,12 @@ class GenerationPlan:
     best: int
     tolerance: float
     notes: tuple = ()
+
+    def _display_table(self) -> tuple:
+        caption = f"chains of G generations with optimal weights; best G = {self.best}"
+        return caption, PLAN_COLUMNS, [
+            tuple(", ".join(f"{a:.4g}" for a in row[c]) if c == "alpha" else row[c]
+                  for c in PLAN_COLUMNS) for row in self.rows]
 
 
 def plan_generations(teacher: Teacher, student: Student, sample: Sample, *, up_to: int,

@@ -99,9 +99,8 @@ class Spec:
 
     def __post_init__(self):
         object.__setattr__(self, "students", tuple(self.students))
-        for value, name, cls in ((self.teacher, "teacher", Teacher),
-                                 (self.student, "student", Student),
-                                 (self.sample, "sample", Sample),
+        for value, name, cls in ((self.teacher, "teacher", Teacher), (self.student, "student",
+                                 Student), (self.sample, "sample", Sample),
                                  *((st, f"students[{j}]", Student)
                                    for j, st in enumerate(self.students))):
             if not isinstance(value, cls):

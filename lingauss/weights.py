@@ -33,7 +33,9 @@ import numpy as np
 
 from . import _generated_chains as gen
 from ._checks import check_design, check_instance, problem_sizes
+from ._display import TableDisplay
 from ._kernels import classes_of
+from ._lstsq import constrained_lstsq, mp_constrained_lstsq
 from ._resources import check_memory
 from ._validation import LingaussError, check_int, check_option, numerics
 from .model import SpectralDesign, Teacher
@@ -46,7 +48,7 @@ ILL_CONDITIONED = 1e10
 
 
 @dataclass(frozen=True)
-class Weights:
+class Weights(TableDisplay):
     """Optimal mixing weights of a chain and the risk they reach.
 
     Attributes
@@ -82,6 +84,14 @@ class Weights:
     def xi(self) -> tuple:
         """``ξ_g = 1 − α_g``, the imitation weights."""
         return tuple(1.0 - a for a in self.alpha)
+
+    def _display_table(self) -> tuple:
+        """Caption, header and rows of the notebook display (one row per generation)."""
+        caption = (f"optimal weights ({self.method}): risk {self.risk.total:.6g} "
+                   f"(teacher {self.teacher_risk.total:.6g})")
+        rows = [(0, None, None, self.omega[0])] + [
+            (g, a, 1 - a, w) for g, (a, w) in enumerate(zip(self.alpha, self.omega[1:]), 1)]
+        return caption, ("generation", "alpha", "xi", "omega"), rows
 
     def __repr__(self) -> str:
         alphas = ", ".join(f"{a:.6g}" for a in self.alpha)
@@ -217,7 +227,7 @@ def _joint(chain, sample, spec, cov, spectral, digits, notes):
         features = _spectral_features if spectral else _structured_features
         F, t = _stack(*features(chain, G, sample, spec, cov))
         prefer = mixing([st.alpha for st in chain.students])
-        omega, rank, cond = _constrained_lstsq(F, t, prefer)
+        omega, rank, cond = constrained_lstsq(F, t, prefer)
         fine = cond <= ILL_CONDITIONED and rank == G
         if fine or not spectral:
             if not fine and rank == G:
@@ -233,7 +243,7 @@ def _joint(chain, sample, spec, cov, spectral, digits, notes):
         high = functools.partial(_spectral_features, mp=mp)
         F, t = _stack(*high(chain, G, sample, spec, cov))
         try:
-            omega, cond = _mp_constrained_lstsq(F, t, mp)
+            omega, cond = mp_constrained_lstsq(F, t, mp)
         except LingaussError:
             if not auto:
                 raise
@@ -246,53 +256,6 @@ def _joint(chain, sample, spec, cov, spectral, digits, notes):
         notes.append(f"double precision was not enough (condition number above "
                      f"{ILL_CONDITIONED:.0e}): solved in {digits} digits.")
     return omega, False, high, 10.0 ** (4 - digits)
-
-
-def _constrained_lstsq(F, t, prefer=None):
-    """``argmin ‖F ω − t‖`` subject to ``Σ ω = 1``, the rank of the reduced problem and its
-    condition number: ``ω = 1/J + N c`` with ``N`` an orthonormal basis of ``1^⊥``; an SVD
-    solve for ``c`` (columns scaled to unit norm). Where the minimiser is not unique, the one
-    nearest to ``prefer`` (the minimum-norm one without it)."""
-    J = F.shape[1]
-    ones = np.ones(J) / J
-    Q = np.linalg.qr(np.column_stack([np.ones(J), np.eye(J)[:, :J - 1]]))[0]
-    N = Q[:, 1:]
-    if N.shape[1] == 0:
-        return ones, 0, 1.0
-    A = F @ N
-    scale = np.linalg.norm(A, axis=0)
-    scale[scale == 0] = 1.0
-    U, sv, Vt = np.linalg.svd(A / scale, full_matrices=True)
-    rank = int(np.sum(sv > sv[0] * max(A.shape) * np.finfo(float).eps)) if sv.size else 0
-    c = Vt[:rank].T @ ((U[:, :rank].T @ (t - F @ ones)) / sv[:rank])
-    c = c / scale
-    if prefer is not None and rank < Vt.shape[0]:
-        # the minimisers are c + Z y (Z: the null space, unscaled); the nearest to prefer
-        Z = Vt[rank:].T / scale[:, None]
-        y = np.linalg.lstsq(Z, N.T @ (np.asarray(prefer, float) - ones) - c, rcond=None)[0]
-        c = c + Z @ y
-    cond = float(sv[0] / sv[rank - 1]) if rank else 1.0
-    return ones + N @ c, rank, cond
-
-
-def _mp_constrained_lstsq(F, t, mp):
-    """The same in mpmath: ``ω = e_0 + Σ_j c_j (e_j − e_0)``, a QR factorisation for ``c``."""
-    J = F.shape[1]
-    A = F[:, 1:] - F[:, [0]]
-    scale = [mp.sqrt(sum(x * x for x in A[:, j])) or mp.mpf(1) for j in range(J - 1)]
-    A = A / np.array(scale, dtype=object)
-    n = J - 1
-    if A.shape[0] >= n:
-        Q, R = mp.qr(mp.matrix(A.tolist()))
-        diag = [abs(R[j, j]) for j in range(n)]
-    if A.shape[0] < n or min(diag) <= mp.mpf(10) ** (8 - mp.dps) * max(diag):
-        raise LingaussError(f"the risk's features are linearly dependent even at "
-                            f"{mp.dps} digits: the optimal weights are not unique; use "
-                            f"digits=None (the solution nearest the students' weights).")
-    rhs = Q.T * mp.matrix((t - F[:, 0]).tolist())
-    c = mp.lu_solve(R[:n, :n], rhs[:n, 0])
-    c = [c[j] / scale[j] for j in range(n)]
-    return np.array([1 - sum(c)] + c, dtype=object), max(diag) / min(diag)
 
 
 def _alphas(omega, chain, notes, rel: float) -> list:

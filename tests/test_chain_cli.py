@@ -225,3 +225,17 @@ def test_design_generations_is_the_chain_plan(spec_path, capsys):
     assert json.loads(design) == json.loads(plan)
     code, _, err = cli(capsys, "design", spec_path, "--generations", "2", "--fraction", "0.2")
     assert code == 2 and "--generations G answers one question" in err
+
+
+def test_chain_results_display_in_notebooks():
+    """Weights, ChainReport and GenerationPlan show as HTML and LaTeX tables whose numbers are
+    the objects' own."""
+    sample = Sample.synthetic(d=6, k=1, n=12, noise=0.5, seed=0)
+    w = optimal_weights(Teacher(1.0, 0.1), [Student(1.0, 0.1)] * 2, sample)
+    html = w._repr_html_()
+    assert html.startswith("<table>") and f"{w.alpha[1]:.6g}" in html
+    assert w._repr_latex_().startswith("$$\\begin{array}")
+    report = chain_report(Chain(Teacher(1.0, 1.0), [Student(1.0, 1.0)]), sample)
+    assert f"{report.rows[1]['risk']:.6g}" in report._repr_html_()
+    plan = plan_generations(Teacher(1.0, 0.1), Student(1.0, 0.1), sample, up_to=2)
+    assert f"best G = {plan.best}" in plan._repr_latex_()

@@ -26,6 +26,7 @@ from ._checks import check_design, check_draws, check_objects, problem_sizes
 from ._progress import progress
 from ._validation import LingaussError, check_array, check_finite, check_option, numerics
 from .model import Sample, SpectralDesign
+from .random_design import RandomDesign, risk_over_inputs
 
 KINDS = ("fixed", "population")
 ESTIMATORS = ("mean", "gibbs")
@@ -92,10 +93,11 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
     teacher : Teacher
     student : Student, optional
         ``None``: the teacher's own risk.
-    design : Sample or SpectralDesign
-        A sample with ``W_star`` and ``noise`` (its inputs are the fixed design), or a
+    design : Sample, SpectralDesign or RandomDesign
+        A sample with ``W_star`` and ``noise`` (its inputs are the fixed design), a
         spectrum (``s_i``, ``θ_i``; population risk reads ``σ_i = s_i / n``, so ``n`` is
-        needed).
+        needed), or random inputs ``X ~ N(0, Σ)`` (:class:`lingauss.RandomDesign`:
+        ``monte_carlo=N`` input draws, each with the closed form over the labels).
     kind : {"fixed", "population"}
         Fresh labels at the same inputs, or fresh inputs ``x ~ N(0, Σ)``.
     estimator : {"mean", "gibbs"}
@@ -104,7 +106,8 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
         ``Σ`` of the population risk of a sample (required there; a spectral design implies
         ``diag(σ_i)``).
     monte_carlo, seed
-        Label draws for the ``"optimal"`` rank rule (required there), and their seed.
+        Label draws for the ``"optimal"`` rank rule (required there), or input draws for a
+        :class:`lingauss.RandomDesign` (required there), and their seed.
 
     Returns
     -------
@@ -188,6 +191,9 @@ def chain_risk(chain, g: int, design, *, kind: str, estimator: str, covariance=N
                monte_carlo=None, seed=None, route: str = "auto") -> Risk:
     """The risk of generation ``g`` of ``chain`` (see :func:`risk`); ``route`` forces the
     ``"spectral"`` or ``"structured"`` closed form (for the tests that hold them equal)."""
+    if isinstance(design, RandomDesign):                        # Monte Carlo over X
+        return risk_over_inputs(chain, g, design, kind=kind, estimator=estimator,
+                                covariance=covariance, monte_carlo=monte_carlo, seed=seed)
     check_option(kind, "kind", KINDS)
     check_option(estimator, "estimator", ESTIMATORS)
     check_design(design, truth=True, noise=True, what="the risk")

@@ -38,25 +38,19 @@ class Divided:
     def __init__(self, a, b, d, level: int = 1):
         self.a, self.b, self.d, self.level = a, b, d, level
 
-    @classmethod
-    def constant(cls, value, level: int) -> "Divided":
-        return cls(value, value, 0.0 * value, level)
-
-    def _lift(self, other):
-        """``other`` at this level: a constant unless it is a :class:`Divided` of this level."""
-        if isinstance(other, Divided) and other.level == self.level:
-            return other
-        return Divided.constant(other, self.level)
+    def _same(self, other) -> bool:
+        return isinstance(other, Divided) and other.level == self.level
 
     def _higher(self, other) -> bool:
         return isinstance(other, Divided) and other.level > self.level
 
-    # -- arithmetic -----------------------------------------------------------------------------
+    # -- arithmetic (an operand of a lower level, or a number, is a constant here) --------------
     def __add__(self, other):
         if self._higher(other):
             return NotImplemented
-        o = self._lift(other)
-        return Divided(self.a + o.a, self.b + o.b, self.d + o.d, self.level)
+        if self._same(other):
+            return Divided(self.a + other.a, self.b + other.b, self.d + other.d, self.level)
+        return Divided(self.a + other, self.b + other, self.d, self.level)
 
     __radd__ = __add__
 
@@ -66,7 +60,7 @@ class Divided:
     def __sub__(self, other):
         if self._higher(other):
             return NotImplemented
-        return self + (-self._lift(other))
+        return self + (-other)
 
     def __rsub__(self, other):
         return (-self) + other
@@ -74,9 +68,11 @@ class Divided:
     def __mul__(self, other):
         if self._higher(other):
             return NotImplemented
-        o = self._lift(other)
-        # (fg)[x₀, x₁] = f[x₀, x₁] g(x₁) + f(x₀) g[x₀, x₁]
-        return Divided(self.a * o.a, self.b * o.b, self.d * o.b + self.a * o.d, self.level)
+        if self._same(other):
+            # (fg)[x₀, x₁] = f[x₀, x₁] g(x₁) + f(x₀) g[x₀, x₁]
+            return Divided(self.a * other.a, self.b * other.b,
+                           self.d * other.b + self.a * other.d, self.level)
+        return Divided(self.a * other, self.b * other, self.d * other, self.level)
 
     __rmul__ = __mul__
 
@@ -88,7 +84,7 @@ class Divided:
     def __truediv__(self, other):
         if self._higher(other):
             return NotImplemented
-        return self * self._lift(other).reciprocal()
+        return self * (other.reciprocal() if self._same(other) else _reciprocal(other))
 
     def __rtruediv__(self, other):
         return self.reciprocal() * other

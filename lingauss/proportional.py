@@ -126,6 +126,7 @@ def _kappa_newton(gamma, ridge, sigma):
     """Newton on ``φ(κ) = κ − γκ·mean σ/(σ+κ) = λ̄`` for (G, 1) columns; see :func:`kappa`."""
     lo = ridge.astype(float)
     k = lo + gamma * np.mean(sigma)                        # φ(k) >= λ̄: the bracket's top
+    mean_weights = np.full((sigma.size, 1), 1.0 / sigma.size)
     active = np.ones(k.shape[0], dtype=bool)
     for _ in range(MAX_ITERATIONS):
         idx = np.flatnonzero(active)
@@ -133,13 +134,14 @@ def _kappa_newton(gamma, ridge, sigma):
             return k
         kk, gg, ll = k[idx], gamma[idx], lo[idx]
         u = sigma / (sigma + kk)                           # (G, p) σ/(σ + κ)
-        m1 = np.mean(u, axis=-1, keepdims=True)
-        t2 = np.mean(u * u, axis=-1, keepdims=True)
+        m1 = u @ mean_weights                              # mean over the modes
+        t2 = (u * u) @ mean_weights
         phi = kk * (1.0 - gg * m1) - ll
         step = phi / (1.0 - gg * t2)                       # φ' = 1 − γ·mean σ²/(σ+κ)²
-        new = np.maximum(kk - step, ll)
+        new = np.clip(kk - step, ll, kk)                   # from the right: never up
         k[idx] = new
-        done = np.abs(new - kk) <= 4 * np.finfo(float).eps * new
+        # converged once an iterate no longer decreases beyond rounding
+        done = kk - new <= 4 * np.finfo(float).eps * new
         active[idx[done.ravel()]] = False
     raise LingaussError(f"kappa: Newton did not converge in {MAX_ITERATIONS} iterations "
                         f"(gamma up to {float(np.max(gamma)):.3g}, ridge down to "
@@ -153,9 +155,24 @@ def _kappa_at(gamma, node, sigma, method):
     if not isinstance(node, Divided):
         return np.asarray(kappa(gamma, node, sigma, method=method))
     ka = _kappa_at(gamma, node.a, sigma, method)
-    kb = _kappa_at(gamma, node.b, sigma, method)
-    slope = 1.0 - gamma * (sigma ** 2 / ((sigma + ka) * (sigma + kb))).mean()
+    same = not isinstance(node.b, Divided) and np.array_equal(node.a, node.b)
+    kb = ka if same else _kappa_at(gamma, node.b, sigma, method)          # one solve if equal
+    slope = 1.0 - gamma * _mean_modes(sigma ** 2 / ((sigma + ka) * (sigma + kb)))
     return Divided(ka, kb, node.d / slope, node.level)
+
+
+def _kappa_newton_or_closed(gamma, ridge, sigma, method):
+    """:func:`kappa` on (G, 1) columns (validated by the caller)."""
+    if method != "newton" and np.all(sigma == sigma[0]):
+        return _kappa_isotropic(gamma, ridge, float(sigma[0]))
+    return _kappa_newton(gamma, ridge, sigma)
+
+
+def _symmetric(f00, f11, f01, f0d, f1d, fdd) -> Divided:
+    """A symmetric function of two variables over the nodes ``(λ̄₀, λ̄₁)`` in each, from its
+    values, mixed values and divided differences (``f0d = f(λ̄₀; [λ̄₀, λ̄₁])``, …)."""
+    return Divided(Divided(f00, f01, f0d, 1), Divided(f01, f11, f1d, 1),
+                   Divided(f0d, f1d, fdd, 1), 2)
 
 
 def _mean_modes(x):
@@ -228,16 +245,30 @@ def risk_equivalent(gamma, ridge, *, eigenvalues, signal, noise, outputs: int = 
     lam1 = ridge if student_ridge is None else _positive_grid(student_ridge, "student_ridge")
     alpha = as_real_array(alpha, "alpha")
 
+    # mode weights of the sums below: θ²σ, θ²σ², θ²σ³ (the signal) and γ-free σ²/p (coupling)
+    weights = np.stack([theta2 * sigma, theta2 * sigma ** 2, theta2 * sigma ** 3,
+                        sigma ** 2 / sigma.size], axis=1)                  # (p, 4)
+
     def block(gamma, ridge, student_ridge, alpha):
-        x = variable(ridge, student_ridge, level=2)                    # the first argument
-        kx = _kappa_at(gamma, x, sigma, method)
-        ky = Divided(kx.a, kx.b, kx.d, level=1)                        # the second argument
-        hx, hy = kx / (sigma + kx), ky / (sigma + ky)                  # κ/(σ + κ)
-        ux, uy = 1.0 / (sigma + kx), 1.0 / (sigma + ky)
-        signal_part = (theta2 * sigma * hx * hy).sum()                 # κ_aκ_b q_ab
-        coupling = 1.0 - gamma * _mean_modes(sigma ** 2 * ux * uy)     # 1 − τ_ab
-        bias_ab = signal_part / coupling                               # B(a, b)
-        var_ab = 1.0 / coupling - 1.0                                  # V(a, b) = τ/(1 − τ)
+        k0 = _kappa_newton_or_closed(gamma, ridge, sigma, method)
+        same = np.array_equal(ridge, student_ridge)
+        k1 = k0 if same else _kappa_newton_or_closed(gamma, student_ridge, sigma, method)
+        U0, U1 = 1.0 / (sigma + k0), 1.0 / (sigma + k1)                   # (G, p) 1/(σ + κ)
+        P = U0 * U1
+        S = {name: m @ weights for name, m in                               # (G, 4) mode sums
+             (("00", U0 * U0), ("11", U1 * U1), ("01", P), ("0d", P * U0), ("1d", P * U1),
+              ("dd", P * P))}
+        # τ_ab = γ·mean σ²/((σ+κ_a)(σ+κ_b)); κ[λ̄₀, λ̄₁] = 1/(1 − τ₀₁) (derivations §3)
+        T = {ab: gamma * S[ab][:, 3:] for ab in S}
+        kd = 1.0 / (1.0 - T["01"])
+        # h = κ/(σ + κ): h₀ = κ₀U₀, h₁ = κ₁U₁, h[λ̄₀, λ̄₁] = σκ_d U₀U₁;  u[λ̄₀, λ̄₁] = −κ_d U₀U₁
+        N = _symmetric(k0 * k0 * S["00"][:, :1], k1 * k1 * S["11"][:, :1],
+                       k0 * k1 * S["01"][:, :1], k0 * kd * S["0d"][:, 1:2],
+                       k1 * kd * S["1d"][:, 1:2], kd * kd * S["dd"][:, 2:3])  # κ_aκ_b q_ab
+        E = _symmetric(1.0 - T["00"], 1.0 - T["11"], 1.0 - T["01"], kd * T["0d"],
+                       kd * T["1d"], -kd * kd * T["dd"])                    # 1 − τ_ab
+        bias_ab = N / E                                                    # B(a, b)
+        var_ab = 1.0 / E - 1.0                                             # V = τ/(1 − τ)
         omega = (1.0 - alpha) * ridge
         bias = bias_ab.b.b + 2 * omega * bias_ab.d.b + omega ** 2 * bias_ab.d.d
         variance = rows * nu ** 2 * (var_ab.b.b + 2 * omega * var_ab.d.b
@@ -263,9 +294,9 @@ def log_det_equivalent(gamma, ridge, eigenvalues, *, method: str = "auto") -> np
     0.0
     """
     sigma = np.array(check_array(eigenvalues, "eigenvalues", ndim=1))
-    g, lam = np.broadcast_arrays(_positive_grid(gamma, "gamma"), _positive_grid(ridge, "ridge"))
-    k = kappa(g, lam, sigma, method=method)[..., None]
-    g, lam = g[..., None], lam[..., None]
+    k = kappa(gamma, ridge, sigma, method=method)[..., None]
+    g, lam = (np.broadcast_to(_positive_grid(a, name), k.shape[:-1])[..., None]
+              for a, name in ((gamma, "gamma"), (ridge, "ridge")))
     out = (np.mean(np.log(sigma + k), axis=-1, keepdims=True)
            + (1 - g) / g * np.log(k / lam) + (lam / k - 1) / g)
     return out[..., 0]

@@ -26,7 +26,8 @@ from ._checks import check_design, check_draws, check_objects, problem_sizes
 from ._progress import progress
 from ._validation import LingaussError, check_array, check_finite, check_option, numerics
 from .model import Sample, SpectralDesign
-from .random_design import RandomDesign, risk_over_inputs
+from ._over_inputs import risk_over_inputs
+from .random_design import RandomDesign
 
 KINDS = ("fixed", "population")
 ESTIMATORS = ("mean", "gibbs")

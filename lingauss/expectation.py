@@ -20,7 +20,8 @@ from ._validation import LingaussError, check_finite, numerics
 from .divergence import TERMS, Decomposition, divergence
 from .model import Sample, SpectralDesign, Student, Teacher
 from .numeric import ModeInputs, expected_floor, spectral, sum_modes, teacher_weight
-from .random_design import RandomDesign, divergence_over_inputs
+from ._over_inputs import divergence_over_inputs
+from .random_design import RandomDesign
 
 
 def closed_form_obstacle(student: Student, direction: str = "forward",

@@ -572,3 +572,26 @@ def test_equivalent_validation(call, message):
     with pytest.raises(LingaussError) as info:
         call()
     assert str(info.value) == message
+
+
+def test_readme_proportional_regime_numbers():
+    """The numbers in the README's "Proportional regime" example are the library's."""
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    code = readme.split("## Proportional regime", 1)[1].split("```python", 1)[1]
+    code = code.split("```", 1)[0]
+    shown = [float(x) for x in re.findall(r"# (?:K = )?(\d+\.\d+)", code)]
+    lines = [ln.split("#")[0].rstrip() for ln in code.splitlines()]
+    env = {"lingauss": lingauss, "np": np}
+    values = []
+    for ln in lines:
+        if ln.startswith(("lingauss.risk", "deterministic_risk", "deterministic_divergence")):
+            values.append(eval(ln, env).total)
+        elif ln:
+            exec(ln, env)
+    assert len(shown) == 3 and len(values) == 3
+    for got, want in zip(values, shown):
+        assert float(f"{got:.{len(str(want).split('.')[1])}f}") == want
+    assert env["risk_equivalent"] is risk_equivalent

@@ -19,10 +19,13 @@ from .weights import optimal_weights
 # Checking a derivation (sympy is imported only when a check runs)
 from .formula import check_formula
 
+# Random inputs X ~ N(0, Σ) (lingauss.random_design; equivalents in lingauss.proportional)
+from .random_design import RandomDesign
+
 # Problem files (TOML specs)
 from .spec import Spec, load_spec
 
 __all__ = ["Teacher", "Student", "Sample", "SpectralDesign", "LingaussError", "Decomposition",
            "divergence", "expected_divergence", "sweep", "check_formula", "Spec", "load_spec",
-           "Chain", "risk", "optimal_weights"]
+           "Chain", "risk", "optimal_weights", "RandomDesign"]
 __version__ = "0.1.0"

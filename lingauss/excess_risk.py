@@ -27,6 +27,8 @@ from ._display import TableDisplay
 from ._progress import progress
 from ._validation import LingaussError, check_array, check_finite, check_option, numerics
 from .model import Sample, SpectralDesign
+from ._over_inputs import risk_over_inputs
+from .random_design import RandomDesign
 
 KINDS = ("fixed", "population")
 ESTIMATORS = ("mean", "gibbs")
@@ -103,10 +105,11 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
     teacher : Teacher
     student : Student, optional
         ``None``: the teacher's own risk.
-    design : Sample or SpectralDesign
-        A sample with ``W_star`` and ``noise`` (its inputs are the fixed design), or a
+    design : Sample, SpectralDesign or RandomDesign
+        A sample with ``W_star`` and ``noise`` (its inputs are the fixed design), a
         spectrum (``s_i``, ``θ_i``; population risk reads ``σ_i = s_i / n``, so ``n`` is
-        needed).
+        needed), or random inputs ``X ~ N(0, Σ)`` (:class:`lingauss.RandomDesign`:
+        ``monte_carlo=N`` input draws, each with the closed form over the labels).
     kind : {"fixed", "population"}
         Fresh labels at the same inputs, or fresh inputs ``x ~ N(0, Σ)``.
     estimator : {"mean", "gibbs"}
@@ -115,7 +118,8 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
         ``Σ`` of the population risk of a sample (required there; a spectral design implies
         ``diag(σ_i)``).
     monte_carlo, seed
-        Label draws for the ``"optimal"`` rank rule (required there), and their seed.
+        Label draws for the ``"optimal"`` rank rule (required there), or input draws for a
+        :class:`lingauss.RandomDesign` (required there), and their seed.
 
     Returns
     -------
@@ -199,6 +203,9 @@ def chain_risk(chain, g: int, design, *, kind: str, estimator: str, covariance=N
                monte_carlo=None, seed=None, route: str = "auto") -> Risk:
     """The risk of generation ``g`` of ``chain`` (see :func:`risk`); ``route`` forces the
     ``"spectral"`` or ``"structured"`` closed form (for the tests that hold them equal)."""
+    if isinstance(design, RandomDesign):                        # Monte Carlo over X
+        return risk_over_inputs(chain, g, design, kind=kind, estimator=estimator,
+                                covariance=covariance, monte_carlo=monte_carlo, seed=seed)
     check_option(kind, "kind", KINDS)
     check_option(estimator, "estimator", ESTIMATORS)
     check_design(design, truth=True, noise=True, what="the risk")

@@ -20,6 +20,8 @@ from ._validation import LingaussError, check_finite, numerics
 from .divergence import TERMS, Decomposition, divergence
 from .model import Sample, SpectralDesign, Student, Teacher
 from .numeric import ModeInputs, expected_floor, spectral, sum_modes, teacher_weight
+from ._over_inputs import divergence_over_inputs
+from .random_design import RandomDesign
 
 
 def closed_form_obstacle(student: Student, direction: str = "forward",
@@ -110,10 +112,12 @@ def expected_divergence(teacher: Teacher, student: Student, design, *,
     ----------
     teacher : Teacher
     student : Student
-    design : Sample or SpectralDesign
+    design : Sample, SpectralDesign or RandomDesign
         Fixed inputs with ``W_star`` and ``noise``, or a spectrum (see
         :class:`lingauss.SpectralDesign`; Monte Carlo uses ``X = diag(√s_i)`` and
-        ``W⋆ = Θ``, so a user basis is read in eigen coordinates).
+        ``W⋆ = Θ``, so a user basis is read in eigen coordinates), or random inputs
+        (:class:`lingauss.RandomDesign`: ``monte_carlo=N`` input draws, each with the closed
+        form over the labels where it exists, else one label draw through the exact engine).
     space : {"parameter", "prediction"}
     direction : {"forward", "reverse", "symmetric"}
     monte_carlo : int, optional
@@ -145,6 +149,9 @@ def expected_divergence(teacher: Teacher, student: Student, design, *,
     """
     check_objects(teacher, student)
     check_space_direction(space, direction)
+    if isinstance(design, RandomDesign):                        # Monte Carlo over X as well
+        return divergence_over_inputs(teacher, student, design, space=space,
+                                      direction=direction, monte_carlo=monte_carlo, seed=seed)
     monte_carlo, seed = check_draws(monte_carlo, seed)
     if monte_carlo is not None:
         check_design(design, truth=True, noise=True, space=space, what="a Monte Carlo "

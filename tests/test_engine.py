@@ -171,6 +171,6 @@ def test_public_api_is_small():
     assert sorted(lingauss.__all__) == sorted([
         "Teacher", "Student", "Sample", "SpectralDesign", "LingaussError", "Decomposition",
         "divergence", "expected_divergence", "sweep", "check_formula", "Spec", "load_spec",
-        "Chain", "risk", "optimal_weights"])
+        "Chain", "risk", "optimal_weights", "RandomDesign"])
     for name in lingauss.__all__:
         assert hasattr(lingauss, name)

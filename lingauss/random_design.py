@@ -1,0 +1,349 @@
+"""Random inputs: :class:`RandomDesign`, averages over ``X ~ N(0, Σ)`` and their deterministic
+equivalents in the proportional regime (derivations/random_design.md).
+
+* :class:`RandomDesign` — the population covariance ``Σ``, the sample size ``n``, the truth
+  ``W⋆`` and the label noise ``ν``; :meth:`RandomDesign.draw` gives a :class:`Sample`.
+* :func:`expected_over_inputs` — the Monte Carlo mean and standard error of any function of a
+  sample over input draws (``lingauss.expected_divergence``, ``lingauss.risk`` and
+  ``Chain.risk`` call it for a random design, with ``monte_carlo=N``).
+* :func:`deterministic_risk`, :func:`deterministic_divergence` — the proportional-regime
+  equivalents (``lingauss.proportional``) for the design's spectrum and ``γ = d/n``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import check_draws, check_instance, check_objects
+from ._eigen import complete
+from ._progress import progress
+from ._validation import (LingaussError, as_real_array, check_array, check_int, check_option,
+                          check_real)
+from .data import Sample
+from .model import Student
+from .proportional import divergence_equivalent, kappa, risk_equivalent
+
+#: ``Σ`` is symmetric to this multiple of its largest entry.
+SYMMETRY_RTOL = 1e-10
+
+
+@dataclass(frozen=True, eq=False)
+class RandomDesign:
+    """Inputs drawn afresh: columns of ``X`` i.i.d. ``N(0, Σ)``, labels ``Y = W⋆X + νE``.
+
+    Parameters
+    ----------
+    covariance : array of shape (d,) or (d, d)
+        ``Σ``: its eigenvalues in the standard basis (``Σ = diag``), or a symmetric
+        positive-definite matrix.
+    n : int
+        Examples per draw.
+    W_star : array of shape (k, d)
+        The truth.
+    noise : float
+        The label noise ``ν >= 0``.
+
+    Examples
+    --------
+    >>> design = RandomDesign([2.0, 1.0, 0.5], n=6, W_star=np.ones((2, 3)), noise=0.1)
+    >>> (design.d, design.k, design.n, design.gamma)
+    (3, 2, 6, 0.5)
+    >>> design.draw(np.random.default_rng(0)).X.shape
+    (3, 6)
+    >>> RandomDesign([1.0, 0.0], n=4, W_star=np.ones((1, 2)), noise=0.1)
+    Traceback (most recent call last):
+    ...
+    lingauss.LingaussError: covariance has a non-positive entry (0 at index 1), must be > 0 (the eigenvalues of a positive-definite Σ).
+    """
+
+    covariance: np.ndarray
+    n: int
+    W_star: np.ndarray
+    noise: float
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        cov = as_real_array(self.covariance, "covariance")
+        if cov.ndim == 1:
+            cov = np.array(check_array(cov, "covariance", ndim=1))
+            if (cov <= 0).any():
+                i = int(np.argmax(cov <= 0))
+                raise LingaussError(f"covariance has a non-positive entry ({cov[i]:g} at index "
+                                    f"{i}), must be > 0 (the eigenvalues of a positive-definite "
+                                    f"Σ).")
+            order = np.argsort(-cov, kind="stable")
+            sigma, vectors, factor = cov[order], np.eye(cov.size)[:, order], np.sqrt(cov)
+        elif cov.ndim == 2:
+            d = cov.shape[0]
+            cov = np.array(check_array(cov, "covariance", ndim=2, shape=((d, "d"), (d, "d"))))
+            top = float(np.max(np.abs(cov)))
+            asym = float(np.max(np.abs(cov - cov.T)))
+            if asym > SYMMETRY_RTOL * top:
+                raise LingaussError(f"covariance is not symmetric (max |Σ − Σᵀ| == {asym:.3g}), "
+                                    f"must be a symmetric positive-definite Σ (d, d).")
+            cov = 0.5 * (cov + cov.T)
+            w, V = np.linalg.eigh(cov)
+            if w[0] <= 0:
+                raise LingaussError(f"covariance has a non-positive eigenvalue ({w[0]:.3g}), "
+                                    f"must be positive definite.")
+            sigma, vectors = w[::-1].copy(), V[:, ::-1].copy()
+            factor = np.linalg.cholesky(cov)                                # Σ = LLᵀ
+        else:
+            raise LingaussError(f"covariance has shape {cov.shape}, must be (d,) eigenvalues "
+                                f"or a (d, d) matrix.")
+        d = sigma.size
+        for arr in (cov, sigma, vectors, factor):
+            arr.setflags(write=False)
+        set_("covariance", cov)
+        set_("n", check_int(self.n, "n", low=1))
+        set_("W_star", check_array(self.W_star, "W_star", ndim=2, shape=(None, (d, "d"))))
+        set_("noise", check_real(self.noise, "noise", low=0, low_inclusive=True))
+        set_("eigenvalues", sigma)          # (d,) σ_i of Σ, descending
+        set_("eigenvectors", vectors)       # (d, d) v_i as columns
+        set_("_factor", factor)             # (d,) √σ or (d, d) Cholesky factor of Σ
+
+    @property
+    def d(self) -> int:
+        """Input dimension."""
+        return self.eigenvalues.size
+
+    @property
+    def k(self) -> int:
+        """Output dimension."""
+        return self.W_star.shape[0]
+
+    @property
+    def gamma(self) -> float:
+        """``γ = d/n``."""
+        return self.d / self.n
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """``Σ`` as a (d, d) array."""
+        return np.diag(self.covariance) if self.covariance.ndim == 1 else self.covariance
+
+    @property
+    def signal_energy(self) -> np.ndarray:
+        """``θ_i² = ‖W⋆v_i‖²`` on the eigenvectors of ``Σ`` (d,), in the order of
+        :attr:`eigenvalues`."""
+        return np.sum((self.W_star @ self.eigenvectors) ** 2, axis=0)
+
+    def draw(self, rng) -> Sample:
+        """One sample: ``Z = rng.standard_normal((d, n))``, ``X = Σ^{1/2}Z`` (``√σ_i`` rows, or
+        the Cholesky factor), then ``E = rng.standard_normal((k, n))``, ``Y = W⋆X + νE``.
+        ``X`` is read-only, so every route shares one factorization of it."""
+        Z = rng.standard_normal((self.d, self.n))
+        X = self._factor[:, None] * Z if self._factor.ndim == 1 else self._factor @ Z
+        X.setflags(write=False)
+        Y = self.W_star @ X + self.noise * rng.standard_normal((self.k, self.n))
+        return Sample(X, Y, W_star=self.W_star, noise=self.noise)
+
+    @classmethod
+    def power_law(cls, d: int, k: int, n: int, *, spectrum_exponent: float = 1.0,
+                  signal_exponent: float = 1.5, noise: float = 0.5) -> "RandomDesign":
+        """``Σ = diag(i^{−a})``; ``W⋆e_i = i^{−b/2} e_{(i−1) mod k}`` (as
+        :meth:`lingauss.SpectralDesign.power_law`, whose ``s_i = nσ_i`` is the ``n ≫ d``
+        limit of this design).
+
+        >>> design = RandomDesign.power_law(d=4, k=2, n=10, signal_exponent=2.0)
+        >>> design.eigenvalues, design.signal_energy
+        (array([1.        , 0.5       , 0.33333333, 0.25      ]), array([1.        , 0.25      , 0.11111111, 0.0625    ]))
+        """
+        d = check_int(d, "d", low=1)
+        k = check_int(k, "k", low=1)
+        a = check_real(spectrum_exponent, "spectrum_exponent", low=0, low_inclusive=True)
+        b = check_real(signal_exponent, "signal_exponent", low=0, low_inclusive=True)
+        i = np.arange(1, d + 1, dtype=float)
+        W = np.zeros((k, d))
+        W[np.arange(d) % k, np.arange(d)] = i ** (-b / 2)
+        return cls(i ** (-a), n, W, noise)
+
+
+# --------------------------------------------------------------------------------------------
+# Monte Carlo over the inputs
+# --------------------------------------------------------------------------------------------
+
+def expected_over_inputs(fn, design: RandomDesign, draws: int, seed: int | None = None, *,
+                         desc: str = "input draws") -> tuple[dict, dict]:
+    """Mean and standard error over ``draws`` input draws of ``fn(sample, rng)`` (a dict of
+    numbers); ``rng`` is the draws' generator, for any further draws ``fn`` needs (labels).
+
+    >>> design = RandomDesign([1.0, 1.0], n=50, W_star=np.zeros((1, 2)), noise=0.0)
+    >>> mean, se = expected_over_inputs(lambda s, rng: {"trace": np.trace(s.X @ s.X.T) / 50},
+    ...                                 design, draws=200, seed=0)
+    >>> bool(abs(mean["trace"] - 2.0) < 4 * se["trace"])    # E tr(XXᵀ/n) = tr Σ
+    True
+    """
+    check_instance(design, "design", RandomDesign)
+    draws, seed = check_draws(draws, seed)
+    rng = np.random.default_rng(seed)
+    rows = [fn(design.draw(rng), rng) for _ in progress(range(draws), desc=desc)]
+    values = {name: np.array([float(row[name]) for row in rows]) for name in rows[0]
+              if rows[0][name] is not None}
+    mean = {name: float(np.mean(x)) for name, x in values.items()}
+    return mean, {name: standard_error(x) for name, x in values.items()}
+
+
+def standard_error(x: np.ndarray) -> float:
+    """``std(x)/√N``, computed on ``x`` scaled to 1 (no overflow of the squares).
+
+    >>> standard_error(np.array([1.0, 3.0]))
+    1.0
+    """
+    scale = float(np.max(np.abs(x)))
+    if scale == 0:
+        return 0.0
+    return float(np.std(x / scale, ddof=1) / np.sqrt(x.size)) * scale
+
+
+# --------------------------------------------------------------------------------------------
+# Deterministic equivalents for a design (lingauss.proportional)
+# --------------------------------------------------------------------------------------------
+
+def _tractable(student: Student, design: RandomDesign, what: str) -> tuple[int, np.ndarray]:
+    """``(r, O)``: the student's rank and output basis ``[Q, Q⊥]`` (k, k), where ``what`` has
+    an equivalent here: full width, mean soft labels, a projector fixed before the labels."""
+    m, r = student.resolve(design.d, design.k)
+    why = None
+    if m < design.d:
+        why = (f"width == {m} < d == {design.d}: a narrower student keeps the top sample "
+               f"eigenvectors, whose equivalent needs the limiting spectral density and the "
+               f"eigenvector overlaps (not derived, derivations/random_design.md §6)")
+    elif student.soft_labels != "mean":
+        why = f"soft_labels == {student.soft_labels!r}: only 'mean' soft labels are derived"
+    elif r < design.k and isinstance(student.rank_rule, str) and \
+            student.rank_rule == "optimal":
+        why = "rank_rule == 'optimal' below full rank depends on the labels"
+    if why:
+        raise LingaussError(f"{what} has no deterministic equivalent here: {why}; use Monte "
+                            f"Carlo over the inputs (monte_carlo=N) instead.")
+    if r == design.k:
+        return r, np.eye(design.k)
+    if isinstance(student.rank_rule, np.ndarray):
+        return r, complete(student.rank_rule)
+    lam, vecs = np.linalg.eigh(design.W_star @ design.W_star.T)     # oracle: top of W⋆
+    return r, vecs[:, np.argsort(-lam, kind="stable")]
+
+
+def _split(design: RandomDesign, O: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(‖QW⋆v_i‖², ‖(I − Q)W⋆v_i‖²)`` on the eigenvectors ``v_i`` of ``Σ``."""
+    energy = (O.T @ design.W_star @ design.eigenvectors) ** 2          # (k, d)
+    return np.sum(energy[:r], axis=0), np.sum(energy[r:], axis=0)
+
+
+def _normalised(model, n: int) -> float:
+    """``λ̄ = λ/(β n)``: the ridge on ``Σ̂ = XXᵀ/n`` (derivations/random_design.md §1)."""
+    return model.ridge / (model.beta * n)
+
+
+def deterministic_risk(teacher, student=None, design=None, *, estimator: str = "mean",
+                       method: str = "auto"):
+    """The proportional-regime equivalent of the population risk ``E_{X,Y} R`` of the
+    student (or of the teacher, ``student=None``) on a :class:`RandomDesign`.
+
+    :func:`lingauss.proportional.risk_equivalent` at ``γ = d/n``, the design's spectrum and
+    the normalised ridges ``λ̄ = λ/(β n)``. A fixed projector of rank ``r < k`` trains
+    ``QW⋆``; the other rows keep filter 0 (bias ``Σ θ⊥_i² σ_i``). The estimator ``"gibbs"``
+    adds the posterior spread ``r(κ₁/λ̄₁ − 1)/β_S`` (``tr(A⁻¹Σ) ≍ (κ/λ̄ − 1)/β``) and the
+    complement's ``(k − r)τ² tr Σ``. Exact only as ``d, n → ∞``; at finite ``d`` the error is
+    ``O(1/d)`` (tests/test_random_design.py).
+
+    Returns
+    -------
+    lingauss.excess_risk.Risk
+
+    Examples
+    --------
+    >>> from lingauss import Student, Teacher
+    >>> W = np.full((1, 100), np.sqrt(0.02))                     # ‖w‖² = 2
+    >>> design = RandomDesign([1.0] * 100, n=200, W_star=W, noise=1.0)
+    >>> t = deterministic_risk(Teacher(1.0, 50.0), None, design)   # λ̄ = 0.25 = γν²/‖w‖²
+    >>> round(t.total, 6)
+    0.561553
+    """
+    from .excess_risk import ESTIMATORS, Risk
+
+    check_objects(teacher, student, student_required=False)
+    check_instance(design, "design", RandomDesign)
+    check_option(estimator, "estimator", ESTIMATORS)
+    n, k, sigma = design.n, design.k, design.eigenvalues
+    lam0 = _normalised(teacher, n)
+    if student is None:
+        r, O, lam1, alpha, beta1 = k, np.eye(k), lam0, 1.0, teacher.beta
+    else:
+        r, O = _tractable(student, design, "the risk")
+        lam1, alpha, beta1 = _normalised(student, n), student.alpha, student.beta
+    inside, outside = _split(design, O, r)
+    out = risk_equivalent(design.gamma, lam0, eigenvalues=sigma, signal=inside,
+                          noise=design.noise, outputs=r, student_ridge=lam1, alpha=alpha,
+                          method=method)
+    bias = float(out["bias"]) + float(np.sum(outside * sigma))         # rows outside Q
+    post = 0.0
+    if estimator == "gibbs":
+        k1 = float(kappa(design.gamma, lam1, sigma, method=method))
+        # tr(A⁻¹Σ) ≍ (κ/λ̄ − 1)/β = γ (κ/λ̄) mean σ/(σ + κ) / β, per trained row
+        post = r * design.gamma * k1 / lam1 * float(np.mean(sigma / (sigma + k1))) / beta1
+        if r < k:
+            post += (k - r) * _complement(teacher, student, design) * float(np.sum(sigma))
+    return Risk.from_terms(bias=bias, variance=float(out["variance"]) + post, posterior=post,
+                           kind="population", estimator=estimator)
+
+
+def _complement(teacher, student, design) -> float:
+    """``τ²``: the prior ``1/λ_S``, a number, or the forward parameter-space minimiser
+    ``d/tr A_T ≍ 1/(β_T n (mean σ + λ̄_T))``."""
+    cv = student.complement_variance
+    if not isinstance(cv, str):
+        return float(cv)
+    if cv == "prior":
+        return 1.0 / student.ridge
+    return 1.0 / (teacher.beta * design.n * (float(np.mean(design.eigenvalues))
+                                             + _normalised(teacher, design.n)))
+
+
+def deterministic_divergence(teacher, student, design, *, method: str = "auto"):
+    """The proportional-regime equivalent of ``E_{X,Y} K_n`` (forward, parameter space) on a
+    :class:`RandomDesign`: :func:`lingauss.proportional.divergence_equivalent` times ``k·d``.
+
+    ``K_n/(k d)`` has the limit (every term is ``O(k d)``); ``rank_floor`` is the Eckart–Young
+    floor of the equivalent of ``E[ŴŴᵀ]``, ``β_T n W⋆Σ(Σ + κ₀ − λ̄₀)(Σ + κ₀)⁻¹W⋆ᵀ +
+    ν²β_T d·mean σ/(σ + κ₀) I``, like the closed form of ``expected_divergence``.
+
+    Returns
+    -------
+    lingauss.Decomposition
+
+    Examples
+    --------
+    >>> from lingauss import Student, Teacher
+    >>> design = RandomDesign.power_law(d=40, k=2, n=80)
+    >>> dec = deterministic_divergence(Teacher(1.0, 20.0), Student(1.0, 40.0), design)
+    >>> bool(dec.total > 0 and abs(dec.total - dec.bias - dec.variance) < 1e-9 * dec.total)
+    True
+    """
+    from .divergence import Decomposition
+
+    check_objects(teacher, student)
+    check_instance(design, "design", RandomDesign)
+    r, O = _tractable(student, design, "the divergence")
+    n, k, d, sigma = design.n, design.k, design.d, design.eigenvalues
+    inside, outside = _split(design, O, r)
+    lam0, lam1 = _normalised(teacher, n), _normalised(student, n)
+    out = divergence_equivalent(
+        design.gamma, lam0, lam1, eigenvalues=sigma, signal=inside, signal_outside=outside,
+        noise=design.noise, beta=teacher.beta, student_beta=student.beta, alpha=student.alpha,
+        outputs=k, rank=r, complement=n * _complement(teacher, student, design),
+        method=method)
+    floor = 0.0
+    if r < k:
+        k0 = float(kappa(design.gamma, lam0, sigma, method=method))
+        Wv = design.W_star @ design.eigenvectors                          # (k, d)
+        g = sigma * (sigma + k0 - lam0) / (sigma + k0)
+        E = teacher.beta * n * (Wv * g) @ Wv.T + design.noise ** 2 * teacher.beta * d * \
+            float(np.mean(sigma / (sigma + k0))) * np.eye(k)
+        floor = 0.5 * float(np.sum(np.sort(np.linalg.eigvalsh(E))[::-1][r:]))
+    terms = {name: float(out[name]) * k * d for name in
+             ("bias", "variance", "bottleneck_mean", "bottleneck_covariance")}
+    return Decomposition.from_terms(**terms, rank_floor=floor)

@@ -34,7 +34,7 @@ KAPPA_METHODS = ("auto", "newton", "closed-form")
 # Validation
 # --------------------------------------------------------------------------------------------
 
-def _positive_grid(value, name: str, *, low_inclusive: bool = False) -> np.ndarray:
+def positive_grid(value, name: str, *, low_inclusive: bool = False) -> np.ndarray:
     """A finite real array (any shape) of values ``> 0`` (``>= 0`` with ``low_inclusive``)."""
     arr = as_real_array(value, name)
     flat = arr.ravel()
@@ -56,10 +56,10 @@ def check_spectrum(eigenvalues, signal) -> tuple[np.ndarray, np.ndarray]:
     lingauss.LingaussError: eigenvalues[1] == 0, must be finite and > 0.
     """
     sigma = np.array(check_array(eigenvalues, "eigenvalues", ndim=1))
-    _positive_grid(sigma, "eigenvalues")
+    positive_grid(sigma, "eigenvalues")
     theta2 = np.array(check_array(signal, "signal", ndim=1,
                                   shape=((sigma.size, "len(eigenvalues)"),)))
-    _positive_grid(theta2, "signal", low_inclusive=True)
+    positive_grid(theta2, "signal", low_inclusive=True)
     return sigma, theta2
 
 
@@ -99,10 +99,10 @@ def kappa(gamma, ridge, eigenvalues, *, method: str = "auto") -> np.ndarray:
     if method not in KAPPA_METHODS:
         raise LingaussError(f"Unknown value for method: {method!r}. Possible values: "
                             f"{KAPPA_METHODS}.")
-    gamma = _positive_grid(gamma, "gamma")
-    ridge = _positive_grid(ridge, "ridge")
+    gamma = positive_grid(gamma, "gamma")
+    ridge = positive_grid(ridge, "ridge")
     sigma = np.array(check_array(eigenvalues, "eigenvalues", ndim=1))
-    _positive_grid(sigma, "eigenvalues")
+    positive_grid(sigma, "eigenvalues")
     equal = bool(np.all(sigma == sigma[0]))
     if method == "closed-form" and not equal:
         raise LingaussError("method == 'closed-form' needs one distinct eigenvalue "
@@ -184,7 +184,7 @@ def _blocks(fn, shape_args: dict, p: int) -> dict:
     results reshaped to the grid."""
     arrays = np.broadcast_arrays(*shape_args.values())
     shape = arrays[0].shape
-    cols = [np.ascontiguousarray(a, dtype=float).reshape(-1, 1) for a in arrays]
+    cols = [np.array(a, dtype=float).reshape(-1, 1) for a in arrays]   # copies: writeable
     rows = max(1, BLOCK_ELEMENTS // max(p, 1))
     parts = [fn(**dict(zip(shape_args, [c[i:i + rows] for c in cols])))
              for i in range(0, cols[0].shape[0], rows)]
@@ -242,7 +242,7 @@ def risk_equivalent(gamma, ridge, *, eigenvalues, signal, noise, outputs: int = 
     sigma, theta2 = check_spectrum(eigenvalues, signal)
     nu = check_real(noise, "noise", low=0, low_inclusive=True)
     rows = check_int(outputs, "outputs", low=1)
-    lam1 = ridge if student_ridge is None else _positive_grid(student_ridge, "student_ridge")
+    lam1 = ridge if student_ridge is None else positive_grid(student_ridge, "student_ridge")
     alpha = as_real_array(alpha, "alpha")
 
     # mode weights of the sums below: θ²σ, θ²σ², θ²σ³ (the signal) and γ-free σ²/p (coupling)
@@ -275,8 +275,8 @@ def risk_equivalent(gamma, ridge, *, eigenvalues, signal, noise, outputs: int = 
                                      + omega ** 2 * var_ab.d.d)
         return {"bias": bias, "variance": variance, "total": bias + variance}
 
-    _positive_grid(gamma, "gamma")
-    _positive_grid(ridge, "ridge")
+    positive_grid(gamma, "gamma")
+    positive_grid(ridge, "ridge")
     return _blocks(block, {"gamma": gamma, "ridge": ridge, "student_ridge": lam1,
                            "alpha": alpha}, sigma.size)
 
@@ -295,7 +295,7 @@ def log_det_equivalent(gamma, ridge, eigenvalues, *, method: str = "auto") -> np
     """
     sigma = np.array(check_array(eigenvalues, "eigenvalues", ndim=1))
     k = kappa(gamma, ridge, sigma, method=method)[..., None]
-    g, lam = (np.broadcast_to(_positive_grid(a, name), k.shape[:-1])[..., None]
+    g, lam = (np.broadcast_to(positive_grid(a, name), k.shape[:-1])[..., None]
               for a, name in ((gamma, "gamma"), (ridge, "ridge")))
     out = (np.mean(np.log(sigma + k), axis=-1, keepdims=True)
            + (1 - g) / g * np.log(k / lam) + (lam / k - 1) / g)
@@ -355,12 +355,12 @@ def divergence_equivalent(gamma, ridge, student_ridge, *, eigenvalues, signal, n
     outside = np.zeros_like(theta2) if signal_outside is None else \
         check_spectrum(sigma, signal_outside)[1]
     nu = check_real(noise, "noise", low=0, low_inclusive=True)
-    lam1 = _positive_grid(student_ridge, "student_ridge")
+    lam1 = positive_grid(student_ridge, "student_ridge")
     tau = (1.0 / (np.asarray(student_beta) * lam1) if complement is None
-           else _positive_grid(complement, "complement"))
-    grid = {"gamma": _positive_grid(gamma, "gamma"), "lam0": _positive_grid(ridge, "ridge"),
-            "lam1": lam1, "bT": _positive_grid(beta, "beta"),
-            "bS": _positive_grid(student_beta, "student_beta"),
+           else positive_grid(complement, "complement"))
+    grid = {"gamma": positive_grid(gamma, "gamma"), "lam0": positive_grid(ridge, "ridge"),
+            "lam1": lam1, "bT": positive_grid(beta, "beta"),
+            "bS": positive_grid(student_beta, "student_beta"),
             "alpha": as_real_array(alpha, "alpha"), "tau": tau}
 
     def block(gamma, lam0, lam1, bT, bS, alpha, tau):

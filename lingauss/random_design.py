@@ -23,7 +23,7 @@ from ._validation import (LingaussError, as_real_array, check_array, check_int, 
                           check_real)
 from .data import Sample
 from .model import Student
-from .proportional import divergence_equivalent, kappa, risk_equivalent
+from .proportional import divergence_equivalent, kappa, positive_grid, risk_equivalent
 
 #: ``Σ`` is symmetric to this multiple of its largest entry.
 SYMMETRY_RTOL = 1e-10
@@ -263,12 +263,50 @@ def deterministic_risk(teacher, student=None, design=None, *, estimator: str = "
     >>> round(t.total, 6)
     0.561553
     """
-    from .excess_risk import ESTIMATORS, Risk
+    from .excess_risk import Risk
+
+    out = risk_terms(teacher, student, design, estimator=estimator, method=method)
+    return Risk.from_terms(**{name: float(out[name]) for name in ("bias", "variance",
+                                                                  "posterior")},
+                           kind="population", estimator=estimator)
+
+
+def risk_terms(teacher, student=None, design=None, *, gamma=None, estimator: str = "mean",
+               method: str = "auto") -> dict:
+    """:func:`deterministic_risk`'s terms as arrays over ``gamma`` (the proportional regime's
+    double-descent curves).
+
+    Parameters
+    ----------
+    teacher, student, design
+        As for :func:`deterministic_risk`.
+    gamma : array_like, optional
+        ``γ`` values (default the design's ``d/n``). The spectrum, ``W⋆``, ``ν``, the
+        normalised ridges ``λ̄ = λ/(βn)`` and ``nτ²`` are held at the design's values.
+    estimator, method
+        As for :func:`deterministic_risk`.
+
+    Returns
+    -------
+    dict
+        ``bias``, ``variance``, ``posterior``, ``total``: arrays of the shape of ``gamma``.
+
+    Examples
+    --------
+    >>> from lingauss import Teacher
+    >>> design = RandomDesign([1.0] * 50, n=100, W_star=np.full((1, 50), 0.2), noise=1.0)
+    >>> out = risk_terms(Teacher(1.0, 1e-6), None, design, gamma=[0.5, 2.0])   # λ̄ ≈ 0
+    >>> np.round(out["variance"], 4)          # ν²γ/(1 − γ) below γ = 1, ν²/(γ − 1) above
+    array([1., 1.])
+    """
+    from .excess_risk import ESTIMATORS
 
     check_objects(teacher, student, student_required=False)
     check_instance(design, "design", RandomDesign)
     check_option(estimator, "estimator", ESTIMATORS)
     n, k, sigma = design.n, design.k, design.eigenvalues
+    gamma = (np.asarray(design.gamma, float) if gamma is None
+             else positive_grid(gamma, "gamma"))
     lam0 = _normalised(teacher, n)
     if student is None:
         r, O, lam1, alpha, beta1 = k, np.eye(k), lam0, 1.0, teacher.beta
@@ -276,19 +314,22 @@ def deterministic_risk(teacher, student=None, design=None, *, estimator: str = "
         r, O = _tractable(student, design, "the risk")
         lam1, alpha, beta1 = _normalised(student, n), student.alpha, student.beta
     inside, outside = _split(design, O, r)
-    out = risk_equivalent(design.gamma, lam0, eigenvalues=sigma, signal=inside,
+    out = risk_equivalent(gamma, lam0, eigenvalues=sigma, signal=inside,
                           noise=design.noise, outputs=r, student_ridge=lam1, alpha=alpha,
                           method=method)
-    bias = float(out["bias"]) + float(np.sum(outside * sigma))         # rows outside Q
-    post = 0.0
+    bias = out["bias"] + float(np.sum(outside * sigma))               # rows outside Q
+    post = np.zeros_like(bias)
     if estimator == "gibbs":
-        k1 = float(kappa(design.gamma, lam1, sigma, method=method))
+        k1 = kappa(gamma, lam1, sigma, method=method)
         # tr(A⁻¹Σ) ≍ (κ/λ̄ − 1)/β = γ (κ/λ̄) mean σ/(σ + κ) / β, per trained row
-        post = r * design.gamma * k1 / lam1 * float(np.mean(sigma / (sigma + k1))) / beta1
+        mean = np.mean(sigma / (sigma + k1[..., None]), axis=-1)
+        post = r * gamma * k1 / lam1 * mean / beta1
         if r < k:
-            post += (k - r) * _complement(teacher, student, design) * float(np.sum(sigma))
-    return Risk.from_terms(bias=bias, variance=float(out["variance"]) + post, posterior=post,
-                           kind="population", estimator=estimator)
+            # nτ² is held, so τ² tr Σ scales like 1/n = γ/d
+            post = post + (k - r) * design.n * _complement(teacher, student, design) * \
+                float(np.sum(sigma)) * gamma / design.d
+    variance = out["variance"] + post
+    return {"bias": bias, "variance": variance, "posterior": post, "total": bias + variance}
 
 
 def _complement(teacher, student, design) -> float:
@@ -325,25 +366,49 @@ def deterministic_divergence(teacher, student, design, *, method: str = "auto"):
     """
     from .divergence import Decomposition
 
+    out = divergence_terms(teacher, student, design, method=method)
+    return Decomposition.from_terms(**{name: float(out[name]) * design.k * design.d for name in (
+        "bias", "variance", "bottleneck_mean", "bottleneck_covariance", "rank_floor")})
+
+
+def divergence_terms(teacher, student, design, *, gamma=None, method: str = "auto") -> dict:
+    """:func:`deterministic_divergence`'s terms as arrays over ``gamma``, per unit of ``k·d``.
+
+    ``gamma`` and what is held fixed as for :func:`risk_terms`. Returns ``total``, ``bias``,
+    ``variance``, ``rank_bottleneck``, ``bottleneck_mean``, ``bottleneck_covariance`` and
+    ``rank_floor``, each divided by ``k·d`` (multiply by ``k·d`` for ``K`` at a given ``d``).
+
+    >>> from lingauss import Student, Teacher
+    >>> design = RandomDesign.power_law(d=40, k=2, n=80)
+    >>> out = divergence_terms(Teacher(1.0, 20.0), Student(1.0, 40.0), design, gamma=[0.5])
+    >>> dec = deterministic_divergence(Teacher(1.0, 20.0), Student(1.0, 40.0), design)
+    >>> bool(np.isclose(out["total"][0] * 2 * 40, dec.total, rtol=1e-12))
+    True
+    """
     check_objects(teacher, student)
     check_instance(design, "design", RandomDesign)
     r, O = _tractable(student, design, "the divergence")
-    n, k, d, sigma = design.n, design.k, design.d, design.eigenvalues
+    n, k, sigma = design.n, design.k, design.eigenvalues
+    gamma = (np.asarray(design.gamma, float) if gamma is None
+             else positive_grid(gamma, "gamma"))
     inside, outside = _split(design, O, r)
     lam0, lam1 = _normalised(teacher, n), _normalised(student, n)
     out = divergence_equivalent(
-        design.gamma, lam0, lam1, eigenvalues=sigma, signal=inside, signal_outside=outside,
+        gamma, lam0, lam1, eigenvalues=sigma, signal=inside, signal_outside=outside,
         noise=design.noise, beta=teacher.beta, student_beta=student.beta, alpha=student.alpha,
         outputs=k, rank=r, complement=n * _complement(teacher, student, design),
         method=method)
-    floor = 0.0
+    floor = np.zeros(gamma.shape)
     if r < k:
-        k0 = float(kappa(design.gamma, lam0, sigma, method=method))
+        # per unit of kd: E ≍ β_T W⋆Σ(Σ + κ₀ − λ̄₀)(Σ + κ₀)⁻¹W⋆ᵀ/γ + ν²β_T mean σ/(σ + κ₀) I
+        k0 = kappa(gamma, lam0, sigma, method=method)
         Wv = design.W_star @ design.eigenvectors                          # (k, d)
-        g = sigma * (sigma + k0 - lam0) / (sigma + k0)
-        E = teacher.beta * n * (Wv * g) @ Wv.T + design.noise ** 2 * teacher.beta * d * \
-            float(np.mean(sigma / (sigma + k0))) * np.eye(k)
-        floor = 0.5 * float(np.sum(np.sort(np.linalg.eigvalsh(E))[::-1][r:]))
-    terms = {name: float(out[name]) * k * d for name in
-             ("bias", "variance", "bottleneck_mean", "bottleneck_covariance")}
-    return Decomposition.from_terms(**terms, rank_floor=floor)
+        for i in np.ndindex(gamma.shape):
+            g = sigma * (sigma + k0[i] - lam0) / (sigma + k0[i])
+            E = teacher.beta * (Wv * g) @ Wv.T / gamma[i] + design.noise ** 2 * \
+                teacher.beta * float(np.mean(sigma / (sigma + k0[i]))) * np.eye(k)
+            floor[i] = 0.5 * float(np.sum(np.sort(np.linalg.eigvalsh(E))[::-1][r:])) / k
+    terms = {name: np.asarray(out[name], dtype=float) for name in (
+        "total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
+        "bottleneck_covariance")}
+    return {**terms, "rank_floor": floor}

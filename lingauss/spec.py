@@ -5,7 +5,8 @@ A spec has four sections (``lingauss/default.toml`` is a complete, commented exa
     [data]          # either a sample file ...
     file = "sample.npz"         # arrays X (d, n), Y (k, n); optional W_star (k, d), noise
     # ... or a synthetic problem (Sample.synthetic): d, k, n required;
-    # noise = 0.5, seed = 0, spectrum_exponent = 1.0, signal_exponent = 1.0 by default
+    # noise = 0.5, seed = 0, spectrum_exponent = 1.0, signal_exponent = 1.0 by default;
+    # random = true: inputs drawn afresh (RandomDesign.power_law; the sample is one draw)
 
     [teacher]       # Teacher: beta, ridge
     [student]       # Student: beta, ridge, alpha, width, rank, basis, rank_rule,
@@ -25,11 +26,9 @@ file's name and names the section, the key, the value and the rule, e.g.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib.resources
 import pathlib
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,17 +38,17 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from ._validation import LingaussError, check_option
+from ._spec_files import check_names, context, load_npy, load_npz, reason
+from ._validation import LingaussError, check_int, check_option
 from .model import BASES, DIRECTIONS, RANK_RULES, SPACES, Sample, Student, Teacher
+from .random_design import RandomDesign
 
 SECTIONS = ("data", "teacher", "student", "students", "divergence")
 REQUIRED_SECTIONS = ("data", "teacher", "student")   # [[students]] may replace [student]
 # [data]: a sample file, or the arguments of Sample.synthetic (its defaults apply).
 SYNTHETIC_REQUIRED = ("d", "k", "n")
 SYNTHETIC_OPTIONAL = ("noise", "seed", "spectrum_exponent", "signal_exponent")
-DATA_KEYS = ("file",) + SYNTHETIC_REQUIRED + SYNTHETIC_OPTIONAL
-NPZ_REQUIRED = ("X", "Y")
-NPZ_ARRAYS = NPZ_REQUIRED + ("W_star", "noise")
+DATA_KEYS = ("file", "random") + SYNTHETIC_REQUIRED + SYNTHETIC_OPTIONAL
 # [teacher], [student]: the keyword arguments of the model classes.
 TEACHER_KEYS = tuple(f.name for f in dataclasses.fields(Teacher))
 STUDENT_KEYS = tuple(f.name for f in dataclasses.fields(Student))
@@ -77,6 +76,9 @@ class Spec:
     students : tuple of Student
         A chain's generations ``1..G`` (``[[students]]`` tables); ``student`` is then the
         last of them. Empty for a single student.
+    design : RandomDesign or None
+        ``[data] random = true``: the inputs are random (``sample`` is one draw of them, with
+        the seed); the proportional-regime commands use the design itself.
 
     Examples
     --------
@@ -96,13 +98,17 @@ class Spec:
     direction: str = "forward"
     path: pathlib.Path | None = None
     students: tuple = ()
+    design: RandomDesign | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "students", tuple(self.students))
-        for value, name, cls in ((self.teacher, "teacher", Teacher), (self.student, "student",
-                                 Student), (self.sample, "sample", Sample),
+        for value, name, cls in ((self.teacher, "teacher", Teacher),
+                                 (self.student, "student", Student),
+                                 (self.sample, "sample", Sample),
                                  *((st, f"students[{j}]", Student)
-                                   for j, st in enumerate(self.students))):
+                                   for j, st in enumerate(self.students)),
+                                 *(((self.design, "design", RandomDesign),) if self.design
+                                   is not None else ())):
             if not isinstance(value, cls):
                 raise LingaussError(f"{name} == {value!r}, must be a lingauss.{cls.__name__}.")
         check_option(self.space, "space", SPACES)
@@ -127,8 +133,9 @@ class Spec:
 
     def __repr__(self) -> str:
         s = self.sample
+        drawn = "one draw of a RandomDesign, " if self.design is not None else ""
         return (f"Spec(teacher={self.teacher!r}, student={self.student!r}, "
-                f"sample=<Sample d={s.d} k={s.k} n={s.n}>, space={self.space!r}, "
+                f"sample=<{drawn}Sample d={s.d} k={s.k} n={s.n}>, space={self.space!r}, "
                 f"direction={self.direction!r}, path={self.path!r})")
 
 
@@ -175,7 +182,7 @@ def load_spec(path) -> Spec:
                                 f"files).")
         raw = path.read_bytes()
     except OSError as exc:
-        raise LingaussError(f"{path}: cannot read the spec file: {_reason(exc)}.") from None
+        raise LingaussError(f"{path}: cannot read the spec file: {reason(exc)}.") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -246,10 +253,6 @@ def default_spec() -> Spec:
 # Parsing and building
 # --------------------------------------------------------------------------------------------
 
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
-
-
 def _parse(text: str, where: str) -> dict:
     """TOML → dict; a syntax error names its line (tomllib's "(at line N, column M)")."""
     try:
@@ -266,31 +269,10 @@ def _parse(text: str, where: str) -> dict:
         raise LingaussError(f"{where}: invalid TOML: {message}") from None
 
 
-@contextlib.contextmanager
-def _context(prefix: str):
-    """Re-raise a model's :class:`LingaussError` with ``prefix`` (file and section) in front."""
-    try:
-        yield
-    except LingaussError as exc:
-        raise LingaussError(f"{prefix}{exc}") from None
-
-
-def _check_names(names, allowed: tuple, required: tuple, head: str, what: str,
-                 plural: str) -> None:
-    """Every name in ``allowed`` and every ``required`` name present (messages list them)."""
-    unknown = [name for name in names if name not in allowed]
-    if unknown:
-        raise LingaussError(f"{head}Unknown {what} {unknown[0]!r}. Allowed {plural}: {allowed}.")
-    missing = [name for name in required if name not in names]
-    if missing:
-        raise LingaussError(
-            f"{head}Missing {what} {missing[0]!r}. Required {plural}: {required}.")
-
-
 def _table(doc: dict, name: str, where: str, allowed: tuple, required: tuple) -> dict:
     """Section ``name`` with its keys checked against ``allowed`` and ``required``."""
     table = doc.get(name, {})
-    _check_names(tuple(table), allowed, required, f"{where}: ", f"key in [{name}]:", "keys")
+    check_names(tuple(table), allowed, required, f"{where}: ", f"key in [{name}]:", "keys")
     return table
 
 
@@ -313,9 +295,9 @@ def _build(doc: dict, where: str, folder: pathlib.Path, path) -> Spec:
         chain = " ([[students]] tables may replace [student])" if "student" in missing else ""
         raise LingaussError(f"{where}: Missing section: [{missing[0]}]. "
                             f"Required sections: {REQUIRED_SECTIONS}{chain}.")
-    sample = _sample(_table(doc, "data", where, DATA_KEYS, ()), where, folder)
+    sample, design = _sample(_table(doc, "data", where, DATA_KEYS, ()), where, folder)
     teacher_table = _table(doc, "teacher", where, TEACHER_KEYS, TEACHER_KEYS)
-    with _context(f"{where}: [teacher] "):
+    with context(f"{where}: [teacher] "):
         teacher = Teacher(**teacher_table)
     if "student" in doc and "students" in doc:
         raise LingaussError(f"{where}: [student] and [[students]] both given: one [student] "
@@ -328,9 +310,9 @@ def _build(doc: dict, where: str, folder: pathlib.Path, path) -> Spec:
                          for g, table in enumerate(doc["students"], start=1))
         student = students[-1]
     options = _table(doc, "divergence", where, DIVERGENCE_KEYS, ())
-    with _context(f"{where}: [divergence] "):
+    with context(f"{where}: [divergence] "):
         return Spec(teacher=teacher, student=student, sample=sample, path=path,
-                    students=students,
+                    students=students, design=design,
                     space=check_option(options.get("space", "parameter"), "space", SPACES),
                     direction=check_option(options.get("direction", "forward"), "direction",
                                            DIRECTIONS))
@@ -338,88 +320,47 @@ def _build(doc: dict, where: str, folder: pathlib.Path, path) -> Spec:
 
 def _student(table: dict, where: str, label: str, folder: pathlib.Path, sample) -> Student:
     """A ``[student]`` or ``[[students]]`` table: keys checked, ``.npy`` matrices read."""
-    _check_names(tuple(table), STUDENT_KEYS, STUDENT_REQUIRED, f"{where}: ", f"key in {label}:",
+    check_names(tuple(table), STUDENT_KEYS, STUDENT_REQUIRED, f"{where}: ", f"key in {label}:",
                  "keys")
     table = dict(table)
     for key, options in STUDENT_MATRICES.items():
         value = table.get(key)
         if isinstance(value, str) and value.endswith(".npy"):
-            table[key] = _load_npy(value, key, folder, where)
+            table[key] = load_npy(value, key, folder, where)
         elif isinstance(value, str) and value not in options:
             raise LingaussError(
                 f"{where}: {label} Unknown value for {key}: {value!r}. Possible values: "
                 f"{options} or the path of a .npy file.")
-    with _context(f"{where}: {label} "):
+    with context(f"{where}: {label} "):
         student = Student(**table)
         student.resolve(sample.d, sample.k)         # fits the data (width <= d, ...)
     return student
 
 
-def _sample(table: dict, where: str, folder: pathlib.Path) -> Sample:
-    """``[data]``: a sample file or a synthetic problem, never both."""
+def _sample(table: dict, where: str, folder: pathlib.Path) -> tuple:
+    """``[data]``: a sample file or a synthetic problem, never both; ``(sample, design)`` with
+    ``design`` the :class:`RandomDesign` of ``random = true`` (else None)."""
+    random = table.get("random", False)
+    if not isinstance(random, bool):
+        raise LingaussError(f"{where}: [data] random == {random!r}, must be true or false.")
     if "file" in table:
         synthetic = tuple(key for key in table if key != "file")
         if synthetic:
             raise LingaussError(
                 f"{where}: Ambiguous arguments: [data] has file == {table['file']!r} and the "
                 f"synthetic keys {synthetic}; give one or the other.")
-        return _load_npz(table["file"], folder, where)
+        return load_npz(table["file"], folder, where), None
     missing = [key for key in SYNTHETIC_REQUIRED if key not in table]
     if missing:
         raise LingaussError(
             f"{where}: Missing key in [data]: {missing[0]!r}. Give file = \"<sample>.npz\" or "
             f"the synthetic keys {SYNTHETIC_REQUIRED} (optional: {SYNTHETIC_OPTIONAL}).")
-    with _context(f"{where}: [data] "):
-        return Sample.synthetic(**table)
-
-
-def _np_load(value, key: str, section: str, suffix: str, folder: pathlib.Path, where: str):
-    """``np.load`` of a file named relative to ``folder``; any failure is a LingaussError."""
-    if not isinstance(value, str):
-        raise LingaussError(
-            f"{where}: [{section}] {key} == {value!r}, must be the path of a {suffix} file.")
-    head = f"{where}: [{section}] {key} == {value!r}"
-    if "\x00" in value:
-        raise LingaussError(f"{head}: contains a NUL byte, must be the path of a {suffix} file.")
-    full = folder / pathlib.Path(value).expanduser()
-    try:
-        loaded = np.load(full, allow_pickle=False)
-    except OSError as exc:
-        raise LingaussError(f"{head}: cannot read {full}: {_reason(exc)}.") from None
-    except (ValueError, EOFError, zipfile.BadZipFile):
-        raise LingaussError(f"{head}: {full} is not a NumPy {suffix} file.") from None
-    want_npz = suffix == ".npz"
-    if isinstance(loaded, np.lib.npyio.NpzFile) != want_npz:
-        if not want_npz:
-            loaded.close()
-        raise LingaussError(f"{head}: {full} is not a NumPy {suffix} file.")
-    return loaded, head
-
-
-def _load_npy(value: str, key: str, folder: pathlib.Path, where: str) -> np.ndarray:
-    """A ``basis`` / ``rank_rule`` matrix from a ``.npy`` file."""
-    array, _ = _np_load(value, key, "student", ".npy", folder, where)
-    return array
-
-
-def _load_npz(value, folder: pathlib.Path, where: str) -> Sample:
-    """A sample from an ``.npz`` archive: ``X``, ``Y``; optional ``W_star``, scalar ``noise``."""
-    archive, head = _np_load(value, "file", "data", ".npz", folder, where)
-    with archive:
-        names = tuple(archive.files)
-        _check_names(names, NPZ_ARRAYS, NPZ_REQUIRED, f"{head}: ", "array", "arrays")
-        arrays = {}
-        for name in names:
-            try:
-                arrays[name] = archive[name]
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile):
-                raise LingaussError(
-                    f"{head}: array {name!r} cannot be read, must be a numeric array "
-                    f"saved with numpy.savez.") from None
-    if "noise" in arrays:
-        noise = arrays["noise"]
-        if noise.ndim != 0:
-            raise LingaussError(f"{head}: noise has shape {noise.shape}, must be a scalar.")
-        arrays["noise"] = noise.item()
-    with _context(f"{head}: "):
-        return Sample(**arrays)
+    keys = {key: value for key, value in table.items() if key != "random"}
+    with context(f"{where}: [data] "):
+        if not random:
+            return Sample.synthetic(**keys), None
+        # the synthetic problem's keys and defaults; W⋆ is RandomDesign.power_law's
+        seed = check_int(keys.pop("seed", 0), "seed", low=0)
+        options = {"noise": 0.5, "spectrum_exponent": 1.0, "signal_exponent": 1.0, **keys}
+        design = RandomDesign.power_law(**options)
+        return design.draw(np.random.default_rng(seed)), design

@@ -237,3 +237,30 @@ def test_readme_shows_the_literature_table(runs):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     begin, end = "<!-- BEGIN literature table -->\n", "\n<!-- END literature table -->"
     assert readme.split(begin, 1)[1].split(end, 1)[0] == table
+
+
+def test_proportional_regime_double_descent_and_interval(runs):
+    """The teacher's local maximum near γ = 1 and the interval where the student is better,
+    recomputed from the equivalents at the script's problem: the printed peak is a grid point
+    above both neighbours, the printed interval's ends are grid points where the comparison
+    flips, and the Monte Carlo deviations stay below 4 standard errors."""
+    from lingauss.gamma_sweep import gamma_sweep
+
+    text = stdout(runs, "proportional_regime")
+    mod = example("proportional_regime")
+    design, teacher, student, gammas = mod.problem()
+    sw = gamma_sweep(teacher, student, design, gammas)
+    T, S = sw.teacher["total"], sw.student["total"]
+    peak = float(re.search(r"local maxima of the teacher's risk over gamma: " + NUMBER,
+                           text)[1])
+    i = int(np.argmin(np.abs(gammas - peak)))
+    assert gammas[i] == pytest.approx(peak, rel=RTOL) and T[i] > T[i - 1] and T[i] > T[i + 1]
+    assert 0.8 < peak < 1.3                           # the interpolation threshold
+    assert "local maxima of the student's risk over gamma: none" in text
+    assert np.all(np.diff(S) > 0)
+    lo, hi = (float(x) for x in re.search(
+        r"below the teacher's for gamma in \[" + NUMBER + ", " + NUMBER + r"\]", text).groups())
+    a, b = (int(np.argmin(np.abs(gammas - x))) for x in (lo, hi))
+    assert S[a] < T[a] and S[a - 1] >= T[a - 1] and S[b] < T[b] and S[b + 1] >= T[b + 1]
+    worst = float(re.search(r"largest Monte Carlo deviation is " + NUMBER, text)[1])
+    assert worst < 4.0

@@ -1146,7 +1146,8 @@ def test_ctrl_c_during_monte_carlo_exits_130_and_writes_nothing(tmp_path):
     """Ctrl-C (SIGINT) during ``expected SPEC --monte-carlo 500000`` (minutes of work): exit
     130, nothing on stdout, nothing written. The signal is sent ~2 s in; if it lands before
     ``lingauss.cli.main`` started (Python still importing: a traceback without the CLI in
-    it), the test waits longer and tries again — that is start-up, not the loop."""
+    it, or no exit at all when an imported library swallowed it), the test waits longer and
+    tries again — that is start-up, not the loop."""
     (tmp_path / "spec.toml").write_text(BASE_SPEC, encoding="utf-8")
     before = snapshot(tmp_path)
     delay = 2.0
@@ -1158,7 +1159,15 @@ def test_ctrl_c_during_monte_carlo_exits_130_and_writes_nothing(tmp_path):
         time.sleep(delay)
         assert proc.poll() is None, "finished before the interrupt: not a long computation"
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            # on a loaded machine the signal can land in a third-party import that swallows
+            # KeyboardInterrupt (the run then goes on): start-up again; three in a row fail
+            proc.kill()
+            out, err = proc.communicate()
+            delay *= 2
+            continue
         if "Traceback" in err and "app.py" not in err and "KeyboardInterrupt" in err:
             delay *= 2                      # interrupted while Python was still importing
             continue

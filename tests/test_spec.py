@@ -257,8 +257,8 @@ def test_unknown_key_lists_the_allowed_keys(tmp_path):
 
 def test_unknown_key_in_data_teacher_and_divergence(tmp_path):
     path = write(tmp_path, spec_text(data={"noize": "0.1"}))
-    with raises(f"{path}: Unknown key in [data]: 'noize'. Allowed keys: ('file', 'd', 'k', "
-                f"'n', 'noise', 'seed', 'spectrum_exponent', 'signal_exponent')."):
+    with raises(f"{path}: Unknown key in [data]: 'noize'. Allowed keys: ('file', 'random', 'd', "
+                f"'k', 'n', 'noise', 'seed', 'spectrum_exponent', 'signal_exponent')."):
         load_spec(path)
     path = write(tmp_path, spec_text(teacher={"alpha": "0.5"}))
     with raises(f"{path}: Unknown key in [teacher]: 'alpha'. Allowed keys: ('beta', 'ridge')."):

@@ -4,15 +4,20 @@ The grid is the spec's problem at every (rank, width[, ridge]) given (the exact 
 :func:`lingauss.design.explore`); the table is :func:`lingauss.tables.grid_table` (the one
 rendering ``lingauss table --kind sweep`` uses too), the netCDF file
 :meth:`lingauss.sweep.Sweep.to_xarray` written by xarray. Grid points that do not exist
-(``rank > min(k, width)``) are left out of tables and are NaN in netCDF.
+(``rank > min(k, width)``) are left out of tables and are NaN in netCDF. With ``--gamma`` (a
+spec with ``[data] random = true``) the grid is ``γ = d/n`` and the values are the
+proportional regime's deterministic equivalents (:func:`lingauss.gamma_sweep.gamma_sweep`).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from .._checks import check_grid
 from .._frames import optional, write_netcdf
 from .._validation import LingaussError
 from ..design import explore
+from ..gamma_sweep import gamma_sweep
 from ..tables import grid_table, problem_caption, render
 from .options import latex_out, output_format, parse_grid, problem_line, spec_of
 
@@ -24,6 +29,8 @@ def sweep_command(args, ctx) -> None:
             raise LingaussError("--format netcdf needs -o FILE (netCDF is a binary file, not "
                                 "for the terminal).")
         optional("xarray", "--format netcdf")
+    if args.gamma is not None:
+        return _gamma_command(args, ctx, fmt)
     rank = parse_grid(args.rank, "--rank", integer=True)
     width = parse_grid(args.width, "--width", integer=True)
     ridge = parse_grid(args.ridge, "--ridge", integer=False)
@@ -69,9 +76,72 @@ def sweep_command(args, ctx) -> None:
             if missing:
                 text += (f"note: {missing} (rank, width) pair(s) with rank > min(k, width) do "
                          f"not exist and are left out\n")
+    _emit(ctx, args, text)
+
+
+def _emit(ctx, args, text: str) -> None:
     if args.output is None:
         ctx.write(text)
         return
     ctx.files.add(args.output, lambda path: path.write_text(text, encoding="utf-8"))
     ctx.write(f"wrote {args.output}\n")
+
+
+def parse_gamma(text) -> list:
+    """``--gamma``: a list ``0.5,1,2`` or ``LO:HI:COUNT``, COUNT log-spaced values.
+
+    >>> parse_gamma("0.1:10:3"), parse_gamma("0.5, 2")
+    ([0.1, 1.0, 10.0], [0.5, 2.0])
+    """
+    if ":" not in str(text):
+        return parse_grid(text, "--gamma", integer=False)
+    bad = LingaussError(f"--gamma == {text!r}, must be a comma-separated list (0.5,1,2) or "
+                        f"LO:HI:COUNT with 0 < LO <= HI and COUNT >= 1 log-spaced values "
+                        f"(0.1:10:64).")
+    try:
+        lo, hi, count = (float(p) for p in str(text).split(":"))
+    except ValueError:
+        raise bad from None
+    if not (0 < lo <= hi < float("inf")) or count != int(count) or not 1 <= count <= 10000:
+        raise bad
+    return [float(g) for g in np.geomspace(lo, hi, int(count))]
+
+
+def _gamma_command(args, ctx, fmt: str) -> None:
+    """``--gamma``: the deterministic equivalents over γ (:func:`lingauss.gamma_sweep`)."""
+    gamma = parse_gamma(args.gamma)
+    others = [f"--{name}" for name in ("rank", "width", "ridge") if getattr(args, name)]
+    if others:
+        raise LingaussError(f"--gamma with {', '.join(others)}: --gamma sweeps the "
+                            f"deterministic equivalents over γ = d/n at the spec's student; "
+                            f"give one or the other.")
+    spec = spec_of(args)
+    if spec.design is None:
+        raise LingaussError(f"--gamma needs a spec with random inputs ([data] random = true), "
+                            f"not the fixed sample of {spec.path or '<default spec>'}.")
+    if (spec.space, spec.direction) != ("parameter", "forward"):
+        raise LingaussError(f"--gamma: space == {spec.space!r}, direction == "
+                            f"{spec.direction!r}; the deterministic equivalent of K is derived "
+                            f"for space 'parameter', direction 'forward' only "
+                            f"(derivations/random_design.md §6).")
+    res = gamma_sweep(spec.teacher, spec.student, spec.design, gamma)
+    design = spec.design
+    line = (f"{spec.path or '<default spec>'}: random design d={design.d} k={design.k}, "
+            f"ridges held at n={design.n} (λ̄ = λ/(βn)); K per unit of k·d")
+    if fmt == "netcdf":
+        ds = res.to_xarray()
+        ds.attrs["problem"] = line
+        ctx.files.add(args.output, lambda path: write_netcdf(ds, path))
+        ctx.write(f"wrote {args.output}\n")
+        return
+    header, rows = res.rows()
+    caption = (r"Deterministic equivalents over $\gamma = d/n$ (risk, and $K/(kd)$ in nats): "
+               f"$d = {design.d}$, $k = {design.k}$, ridges held at $n = {design.n}$.")
+    text = render(header, rows, fmt, caption=caption, label="tab:lingauss-gamma-sweep")
+    text = text.rstrip("\n") + "\n"
+    if fmt == "latex":
+        text = latex_out(text, args)
+    elif fmt == "text":
+        text = line + "\n" + text
+    _emit(ctx, args, text)
 

@@ -289,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="student widths (default the spec's)")
     p.add_argument("--ridge", metavar="GRID", default=None,
                    help="student ridges λ_S, e.g. 0.1,1,10 (default the spec's, no ridge axis)")
+    p.add_argument("--gamma", metavar="GRID", default=None,
+                   help="γ = d/n values, a list or LO:HI:COUNT log-spaced (a spec with [data] "
+                        "random = true): the proportional regime's deterministic equivalents "
+                        "of the risks and of K/(kd), ridges λ̄ = λ/(βn) held at the spec's n")
     _format(p, formats=FORMATS + ("netcdf",))
     p.add_argument("-o", "--output", metavar="FILE", default=None,
                    help="write to FILE instead of stdout (required with --format netcdf)")

@@ -4,7 +4,9 @@
 width (against the rank on a log axis, every value labelled), heatmaps over (width, rank) and (ridge, rank), the size–divergence frontier, the terms
 against the sample size (a population design built from the sample's spectrum) and the
 soft-label modes side by side; for a chain (``[[students]]``, or a single student as a
-one-step chain), the risk and ``K`` per generation and the per-mode filters.
+one-step chain), the risk and ``K`` per generation and the per-mode filters; for random inputs
+(``[data] random = true``), the risk and ``K/(kd)`` against ``γ = d/n`` (deterministic
+equivalents with Monte Carlo points) and over ``(γ, width/d)`` (Monte Carlo).
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from .figures import frontier_plot, heatmap, sample_size_plot, soft_labels_plot,
 from .terms_log import terms_log_plot
 
 PLOT_KINDS = ("terms-vs-rank", "terms-vs-width", "heatmap", "heatmap-ridge", "frontier",
-              "sample-size", "soft-labels", "risk-vs-generation", "filters")
+              "sample-size", "soft-labels", "risk-vs-generation", "filters", "risk-vs-gamma",
+              "gamma-width")
+#: Monte Carlo of the proportional-regime kinds: input draws per point (per cell) and the seed.
+GAMMA_DRAWS, GAMMA_WIDTH_DRAWS, GAMMA_SEED = 20, 12, 0
 
 
 def figure(spec, kind: str, *, style=None, size=None, font_size=None, xlim=None,
@@ -107,6 +112,8 @@ def _draw(spec, kind: str):
                                 held_too=f"m = {m}, r = {r}, {ridge}")
     if kind in ("risk-vs-generation", "filters"):
         return _chain_figure(spec, kind)
+    if kind in ("risk-vs-gamma", "gamma-width"):
+        return _gamma_figure(spec, kind)
     sweeps = {}
     for soft in ("mean", "sampled"):
         sub = spec.replace(student=spec.student.replace(soft_labels=soft, soft_label_noise=0.0))
@@ -129,3 +136,23 @@ def _chain_figure(spec, kind: str):
     s = spectral(spec.sample).s
     s = s[s > 0]
     return filters_plot(s, chain.filters(s), held=held)
+
+
+def _gamma_figure(spec, kind: str):
+    from ..gamma_sweep import gamma_sweep, gamma_width_grid
+    from .proportional import gamma_plot, gamma_width_heatmap
+
+    design = spec.design
+    if design is None:
+        raise LingaussError(f"kind == {kind!r} needs a spec with random inputs ([data] random "
+                            f"= true): it varies γ = d/n.")
+    d = design.d
+    held = (f"d = {d}, ridges λ̄ = λ/(βn) held at n = {design.n}, "
+            f"λ_S = {spec.student.ridge:g} there")
+    if kind == "risk-vs-gamma":
+        return gamma_plot(gamma_sweep(spec.teacher, spec.student, design,
+                                      monte_carlo=GAMMA_DRAWS, seed=GAMMA_SEED), held=held)
+    widths = np.unique(np.linspace(1, d, min(d, 6)).round().astype(int))
+    grid = gamma_width_grid(spec.teacher, spec.student, design, np.geomspace(0.25, 4.0, 5),
+                            widths, monte_carlo=GAMMA_WIDTH_DRAWS, seed=GAMMA_SEED)
+    return gamma_width_heatmap(grid, held=held)

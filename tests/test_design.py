@@ -239,6 +239,10 @@ def test_design_cli(small_spec, capsys):
 @pytest.mark.parametrize("kind", PLOT_KINDS)
 def test_plot_cli_writes_every_kind(kind, small_spec, tmp_path, capsys):
     out = tmp_path / f"{kind}.png"
+    if kind in ("risk-vs-gamma", "gamma-width"):     # they vary γ = d/n: random inputs
+        small_spec = tmp_path / "random.toml"
+        small_spec.write_text(SMALL_TEXT.replace("seed = 1", "seed = 1\nrandom = true")
+                              .replace("width = 6\n", ""), encoding="utf-8")
     assert main(["plot", str(small_spec), "--kind", kind, "-o", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -230,7 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "plot", parents=common, help="a figure of the spec's problem (png, pdf or svg)",
-        description="Plot the spec's problem. Kinds: " + ", ".join(PLOT_KINDS) + ".")
+        description="Plot the spec's problem. Kinds: " + ", ".join(PLOT_KINDS) + ". "
+                    "risk-vs-gamma (deterministic equivalents against γ = d/n, with Monte "
+                    "Carlo points) and gamma-width (Monte Carlo over γ × width/d, seed 0) "
+                    "need a spec with [data] random = true.")
     p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
     p.add_argument("--kind", required=True, help="one of " + ", ".join(PLOT_KINDS))
     p.add_argument("-o", "--output", required=True, metavar="FILE",
@@ -281,7 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "the grid and print one row per grid point (pairs with rank > min(k, "
                     "width) do not exist and are left out). GRID: a list 1,2,4 or, for ranks "
                     "and widths, an inclusive range LO:HI[:STEP]. --format netcdf writes an "
-                    "xarray Dataset (needs -o FILE and pip install 'lingauss[data]').")
+                    "xarray Dataset (needs -o FILE and pip install 'lingauss[data]'). With "
+                    "--gamma (a spec with [data] random = true) the grid is γ = d/n and each "
+                    "row holds the proportional regime's deterministic equivalents: the "
+                    "teacher's and the student's population risk and K/(kd).")
     p.add_argument("spec", metavar="SPEC", help="the TOML spec file")
     p.add_argument("--rank", metavar="GRID", default=None,
                    help="student ranks (default 1..min(k, the smallest width))")

@@ -1164,8 +1164,13 @@ def test_ctrl_c_during_monte_carlo_exits_130_and_writes_nothing(tmp_path):
         except subprocess.TimeoutExpired:
             # on a loaded machine the signal can land in a third-party import that swallows
             # KeyboardInterrupt (the run then goes on): start-up again; three in a row fail
+            status = pathlib.Path(f"/proc/{proc.pid}/status")
+            ignored = [line for line in status.read_text().splitlines()
+                       if line.startswith(("SigBlk", "SigIgn", "SigCgt"))] if status.exists() else []
             proc.kill()
             out, err = proc.communicate()
+            err = (f"no exit 30 s after SIGINT (child {ignored}, this process's SIGINT "
+                   f"handler {signal.getsignal(signal.SIGINT)!r}); stderr: {err[-2000:]}")
             delay *= 2
             continue
         if "Traceback" in err and "app.py" not in err and "KeyboardInterrupt" in err:

@@ -25,12 +25,17 @@ from lingauss.spec import default_spec
 PNG = b"\x89PNG\r\n\x1a\n"
 PDFFONTS = shutil.which("pdffonts")
 SPEC = default_spec()
+# the kinds that vary γ = d/n need random inputs (and, against γ, a full-width student)
+RANDOM_KINDS = ("risk-vs-gamma", "gamma-width")
+RANDOM = SPEC.replace(design=lingauss.RandomDesign.power_law(d=SPEC.sample.d, k=SPEC.sample.k,
+                                                               n=SPEC.sample.n),
+                      student=SPEC.student.replace(width=None))
 
 
 @pytest.fixture(scope="module")
 def figures():
     """Every plot kind of the default problem at the default and the paper style."""
-    return {(kind, style): figure(SPEC, kind, style=style)
+    return {(kind, style): figure(RANDOM if kind in RANDOM_KINDS else SPEC, kind, style=style)
             for kind, style in itertools.product(PLOT_KINDS, ("default", "paper"))}
 
 
@@ -185,7 +190,11 @@ def test_every_title_names_what_is_held(figures):
             "soft-labels": [f"m = {m}", ridge],
             # a one-student spec is a one-step chain (issue 11)
             "risk-vs-generation": ["G = 1", f"n = {SPEC.sample.n}"],
-            "filters": ["G = 1", f"d = {SPEC.sample.d}"]}
+            "filters": ["G = 1", f"d = {SPEC.sample.d}"],
+            # against γ: the dimension, and the ridges held at the design's n
+            "risk-vs-gamma": [f"d = {RANDOM.design.d}", f"held at n = {RANDOM.design.n}",
+                              f"λ_S = {RANDOM.student.ridge:g}"],
+            "gamma-width": [f"d = {RANDOM.design.d}", f"held at n = {RANDOM.design.n}"]}
     assert set(held) == set(PLOT_KINDS)
     for kind, needed in held.items():
         text = " ".join(figures[kind, "default"].titles())

@@ -11,6 +11,8 @@ This module checks values (numbers, options, arrays) and results (:func:`check_f
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -274,9 +276,11 @@ def overflow_error(what: str, inputs: dict, detail: str) -> LingaussError:
     extreme = {n: m for n, m in sizes.items() if m > 1e100 or 0 < m < 1e-100}
     listed = extreme or sizes
     culprits = ", ".join(f"{n} is of size {m:.3g}" for n, m in listed.items())
-    return LingaussError(
+    error = LingaussError(
         f"{what} overflows double precision ({detail}): {culprits}; every "
         f"intermediate must stay below {FLOAT_MAX:.4g} in magnitude: rescale the inputs.")
+    error.overflow_detail = detail          # a caller may name its own inputs instead
+    return error
 
 
 #: What the numerics raise when an intermediate leaves double precision.
@@ -316,3 +320,23 @@ def numerics(what: str, inputs: dict):
         if "inf" in text.lower() or "nan" in text.lower():
             raise overflow_error(what, inputs, f"ValueError: {text}") from None
         raise
+
+
+def finite_or_refuse(what: str):
+    """Decorate an equivalent: numpy warnings off, and a result that left double precision
+    (inf or NaN from finite inputs) becomes one error naming the inputs of extreme size
+    (:func:`check_finite`)."""
+    def wrap(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs).arguments
+            inputs = {name: value for name, value in bound.items()
+                      if isinstance(value, (numbers.Number, np.ndarray, list, tuple))}
+            with numerics(what, inputs):
+                out = fn(*args, **kwargs)
+                check_finite(out if isinstance(out, dict) else {"value": out}, what, inputs)
+            return out
+        return checked
+    return wrap

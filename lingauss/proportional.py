@@ -21,13 +21,16 @@ from __future__ import annotations
 import numpy as np
 
 from ._divided import Divided, variable
-from ._validation import LingaussError, as_real_array, check_array, check_int, check_real
+from ._linalg import vfun
+from ._validation import (LingaussError, as_real_array, check_array, check_int, check_real,
+                          finite_or_refuse)
 
 #: Newton iterations allowed for κ before giving up with an error.
 MAX_ITERATIONS = 200
 #: Grid points × modes evaluated together (memory of one block of arrays).
 BLOCK_ELEMENTS = 2 ** 16
 KAPPA_METHODS = ("auto", "newton", "closed-form")
+EPS = np.finfo(float).eps
 
 
 # --------------------------------------------------------------------------------------------
@@ -67,6 +70,7 @@ def check_spectrum(eigenvalues, signal) -> tuple[np.ndarray, np.ndarray]:
 # κ: Silverstein's equation at z = −λ̄
 # --------------------------------------------------------------------------------------------
 
+@finite_or_refuse("kappa")
 def kappa(gamma, ridge, eigenvalues, *, method: str = "auto") -> np.ndarray:
     """``κ(γ, λ̄)``, the root ``κ > λ̄`` of ``κ = λ̄ + γκ·mean_i σ_i/(σ_i + κ)``.
 
@@ -196,6 +200,7 @@ def _blocks(fn, shape_args: dict, p: int) -> dict:
 # The risk: teacher and one-step student
 # --------------------------------------------------------------------------------------------
 
+@finite_or_refuse("the risk's deterministic equivalent")
 def risk_equivalent(gamma, ridge, *, eigenvalues, signal, noise, outputs: int = 1,
                     student_ridge=None, alpha=1.0, method: str = "auto") -> dict:
     """The deterministic equivalent of the population excess risk (mean estimator) of a
@@ -285,6 +290,7 @@ def risk_equivalent(gamma, ridge, *, eigenvalues, signal, noise, outputs: int = 
 # The divergence K between the one-step student and the teacher
 # --------------------------------------------------------------------------------------------
 
+@finite_or_refuse("the log-determinant's deterministic equivalent")
 def log_det_equivalent(gamma, ridge, eigenvalues, *, method: str = "auto") -> np.ndarray:
     """``L(λ̄) ≍ (1/d) log det(Σ̂ + λ̄)``: ``mean log(σ + κ) + ((1 − γ)/γ) log(κ/λ̄) +
     (λ̄/κ − 1)/γ`` (stationary in ``κ`` at Silverstein's root, with ``L' = (1/d)tr(Σ̂ + λ̄)⁻¹``
@@ -302,6 +308,7 @@ def log_det_equivalent(gamma, ridge, eigenvalues, *, method: str = "auto") -> np
     return out[..., 0]
 
 
+@finite_or_refuse("the divergence's deterministic equivalent")
 def divergence_equivalent(gamma, ridge, student_ridge, *, eigenvalues, signal, noise, beta,
                           student_beta, alpha=0.0, outputs: int = 1, rank: int | None = None,
                           signal_outside=None, complement=None, method: str = "auto") -> dict:
@@ -354,6 +361,9 @@ def divergence_equivalent(gamma, ridge, student_ridge, *, eigenvalues, signal, n
     r = k if rank is None else check_int(rank, "rank", low=1, high=k, high_rule="outputs")
     outside = np.zeros_like(theta2) if signal_outside is None else \
         check_spectrum(sigma, signal_outside)[1]
+    if r == k and np.any(outside > 0):
+        raise LingaussError(f"signal_outside has a non-zero entry with rank == outputs == {k}, "
+                            f"must be all 0 (a full-rank projector leaves no rows outside).")
     nu = check_real(noise, "noise", low=0, low_inclusive=True)
     lam1 = positive_grid(student_ridge, "student_ridge")
     tau = (1.0 / (np.asarray(student_beta) * lam1) if complement is None
@@ -371,12 +381,21 @@ def divergence_equivalent(gamma, ridge, student_ridge, *, eigenvalues, signal, n
         delta, eps = lam0 - lam1, lam1 - alpha * lam0
         # L(λ̄₀) − L(λ̄₁), every piece O(Δ) to relative precision (κ₀ − κ₁ = Δ κ[λ̄₀, λ̄₁])
         dk = delta * k01
-        dlog = (np.mean(np.log1p(dk / (sigma + k1)), axis=-1, keepdims=True)
-                + (1 - gamma) / gamma * (np.log1p(dk / k1) - np.log1p(delta / lam1))
-                + delta * (k1 - lam1 * k01) / (gamma * k0 * k1))
+        pieces = (np.mean(np.log1p(dk / (sigma + k1)), axis=-1, keepdims=True),
+                  (1 - gamma) / gamma * np.log1p(dk / k1),
+                  -(1 - gamma) / gamma * np.log1p(delta / lam1),
+                  delta * (k1 - lam1 * k01) / (gamma * k0 * k1))
+        dlog = sum(pieces)
         T1 = k1 / lam1 * np.mean(1.0 / (sigma + k1), axis=-1, keepdims=True)
         rho = bT / bS
-        variance = r / (2 * k) * (rho - 1 - np.log(rho) + rho * delta * T1 - dlog)
+        vrho = vfun(rho)                                            # ρ − 1 − log ρ
+        variance = rho * delta * T1 - dlog + vrho
+        # a KL, >= 0, of size O(Δ²) from O(Δ/γ) pieces: where it rounds below 0 within the
+        # pieces' rounding (small γ and Δ), it is 0 to the precision it is known
+        scale = np.abs(rho * delta * T1) + sum(np.abs(x) for x in pieces) + vrho + \
+            np.abs(delta / lam1) / gamma
+        variance = r / (2 * k) * np.where((variance < 0) & (-variance <= 64 * EPS * scale),
+                                          0.0, variance)
         q = (x * kx * (theta2 / (sigma + kx)).sum()).d.d            # (λ̄κΣθ²/(σ+κ))[λ̄₀,λ̄₁,λ̄₁]
         P = -(_mean_modes(kx / (sigma + kx))).d.d                   # (1/d)tr(Σ̂R₀R₁²)
         bias = bT * eps ** 2 / 2 * (q / (k * gamma) + nu ** 2 * r / k * P)
@@ -384,11 +403,17 @@ def divergence_equivalent(gamma, ridge, student_ridge, *, eigenvalues, signal, n
         mean_part = bT / 2 * (np.sum(outside * sigma * (sigma + k0 - lam0) / (sigma + k0),
                                      axis=-1, keepdims=True) / (k * gamma)
                               + nu ** 2 * (k - r) / k * m1)
-        L0 = (np.mean(np.log(sigma + k0), axis=-1, keepdims=True)
-              + (1 - gamma) / gamma * np.log(k0 / lam0) + (lam0 / k0 - 1) / gamma)
-        scale = bT * tau
-        cov_part = (k - r) / (2 * k) * (scale * (np.mean(sigma) + lam0) - 1 - np.log(scale)
-                                        - L0)
+        L_pieces = (np.mean(np.log(sigma + k0), axis=-1, keepdims=True),
+                    (1 - gamma) / gamma * np.log(k0 / lam0), (lam0 / k0 - 1) / gamma)
+        # x − 1 − log(βτ²) − L₀ = v(x) + J, x = βτ²(mean σ + λ̄₀), with the Jensen gap
+        # J = log(mean σ + λ̄₀) − L₀ >= 0 (log of the mean eigenvalue of Σ̂ + λ̄₀ against the
+        # mean of their logs). L₀'s 1/γ pieces carry κ₀/λ̄₀ rounded to ε: an absolute error
+        # ~ε/γ. J rounding below 0 within that is 0
+        top = np.log(np.mean(sigma) + lam0)
+        gap = top - sum(L_pieces)
+        gap = np.where((gap < 0) & (-gap <= 64 * EPS * (np.abs(top) + sum(
+            np.abs(x) for x in L_pieces) + 1 / gamma)), 0.0, gap)
+        cov_part = (k - r) / (2 * k) * (vfun(bT * tau * (np.mean(sigma) + lam0)) + gap)
         return {"bias": bias, "variance": variance, "bottleneck_mean": mean_part,
                 "bottleneck_covariance": cov_part,
                 "rank_bottleneck": mean_part + cov_part,

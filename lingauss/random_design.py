@@ -17,13 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_draws, check_instance, check_objects
-from ._eigen import complete
 from ._progress import progress
-from ._validation import (LingaussError, as_real_array, check_array, check_int, check_option,
-                          check_real)
+from ._validation import (LingaussError, as_real_array, check_array, check_finite, check_int,
+                          check_option, check_real, numerics, overflow_error)
 from .data import Sample
-from .model import Student
-from .proportional import divergence_equivalent, kappa, positive_grid, risk_equivalent
+from ._design_terms import divergence_arrays, risk_arrays, sizes
 
 #: ``Σ`` is symmetric to this multiple of its largest entry.
 SYMMETRY_RTOL = 1e-10
@@ -202,42 +200,6 @@ def standard_error(x: np.ndarray) -> float:
 # Deterministic equivalents for a design (lingauss.proportional)
 # --------------------------------------------------------------------------------------------
 
-def _tractable(student: Student, design: RandomDesign, what: str) -> tuple[int, np.ndarray]:
-    """``(r, O)``: the student's rank and output basis ``[Q, Q⊥]`` (k, k), where ``what`` has
-    an equivalent here: full width, mean soft labels, a projector fixed before the labels."""
-    m, r = student.resolve(design.d, design.k)
-    why = None
-    if m < design.d:
-        why = (f"width == {m} < d == {design.d}: a narrower student keeps the top sample "
-               f"eigenvectors, whose equivalent needs the limiting spectral density and the "
-               f"eigenvector overlaps (not derived, derivations/random_design.md §6)")
-    elif student.soft_labels != "mean":
-        why = f"soft_labels == {student.soft_labels!r}: only 'mean' soft labels are derived"
-    elif r < design.k and isinstance(student.rank_rule, str) and \
-            student.rank_rule == "optimal":
-        why = "rank_rule == 'optimal' below full rank depends on the labels"
-    if why:
-        raise LingaussError(f"{what} has no deterministic equivalent here: {why}; use Monte "
-                            f"Carlo over the inputs (monte_carlo=N) instead.")
-    if r == design.k:
-        return r, np.eye(design.k)
-    if isinstance(student.rank_rule, np.ndarray):
-        return r, complete(student.rank_rule)
-    lam, vecs = np.linalg.eigh(design.W_star @ design.W_star.T)     # oracle: top of W⋆
-    return r, vecs[:, np.argsort(-lam, kind="stable")]
-
-
-def _split(design: RandomDesign, O: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(‖QW⋆v_i‖², ‖(I − Q)W⋆v_i‖²)`` on the eigenvectors ``v_i`` of ``Σ``."""
-    energy = (O.T @ design.W_star @ design.eigenvectors) ** 2          # (k, d)
-    return np.sum(energy[:r], axis=0), np.sum(energy[r:], axis=0)
-
-
-def _normalised(model, n: int) -> float:
-    """``λ̄ = λ/(β n)``: the ridge on ``Σ̂ = XXᵀ/n`` (derivations/random_design.md §1)."""
-    return model.ridge / (model.beta * n)
-
-
 def deterministic_risk(teacher, student=None, design=None, *, estimator: str = "mean",
                        method: str = "auto"):
     """The proportional-regime equivalent of the population risk ``E_{X,Y} R`` of the
@@ -304,44 +266,21 @@ def risk_terms(teacher, student=None, design=None, *, gamma=None, estimator: str
     check_objects(teacher, student, student_required=False)
     check_instance(design, "design", RandomDesign)
     check_option(estimator, "estimator", ESTIMATORS)
-    n, k, sigma = design.n, design.k, design.eigenvalues
-    gamma = (np.asarray(design.gamma, float) if gamma is None
-             else positive_grid(gamma, "gamma"))
-    lam0 = _normalised(teacher, n)
-    if student is None:
-        r, O, lam1, alpha, beta1 = k, np.eye(k), lam0, 1.0, teacher.beta
-    else:
-        r, O = _tractable(student, design, "the risk")
-        lam1, alpha, beta1 = _normalised(student, n), student.alpha, student.beta
-    inside, outside = _split(design, O, r)
-    out = risk_equivalent(gamma, lam0, eigenvalues=sigma, signal=inside,
-                          noise=design.noise, outputs=r, student_ridge=lam1, alpha=alpha,
-                          method=method)
-    bias = out["bias"] + float(np.sum(outside * sigma))               # rows outside Q
-    post = np.zeros_like(bias)
-    if estimator == "gibbs":
-        k1 = kappa(gamma, lam1, sigma, method=method)
-        # tr(A⁻¹Σ) ≍ (κ/λ̄ − 1)/β = γ (κ/λ̄) mean σ/(σ + κ) / β, per trained row
-        mean = np.mean(sigma / (sigma + k1[..., None]), axis=-1)
-        post = r * gamma * k1 / lam1 * mean / beta1
-        if r < k:
-            # nτ² is held, so τ² tr Σ scales like 1/n = γ/d
-            post = post + (k - r) * design.n * _complement(teacher, student, design) * \
-                float(np.sum(sigma)) * gamma / design.d
-    variance = out["variance"] + post
-    return {"bias": bias, "variance": variance, "posterior": post, "total": bias + variance}
+    return _checked("the risk's deterministic equivalent", sizes(teacher, student, design, gamma),
+                    risk_arrays, teacher, student, design, gamma, estimator, method)
 
 
-def _complement(teacher, student, design) -> float:
-    """``τ²``: the prior ``1/λ_S``, a number, or the forward parameter-space minimiser
-    ``d/tr A_T ≍ 1/(β_T n (mean σ + λ̄_T))``."""
-    cv = student.complement_variance
-    if not isinstance(cv, str):
-        return float(cv)
-    if cv == "prior":
-        return 1.0 / student.ridge
-    return 1.0 / (teacher.beta * design.n * (float(np.mean(design.eigenvalues))
-                                             + _normalised(teacher, design.n)))
+def _checked(what: str, inputs: dict, fn, *args) -> dict:
+    """``fn(*args)``, finite or one overflow error that names the design's and the models'
+    numbers (not the normalised ones the equivalents are called with)."""
+    try:
+        with numerics(what, inputs):
+            return check_finite(fn(*args), what, inputs)
+    except LingaussError as exc:
+        detail = getattr(exc, "overflow_detail", None)
+        if detail is None:
+            raise
+        raise overflow_error(what, inputs, detail) from None
 
 
 def deterministic_divergence(teacher, student, design, *, method: str = "auto"):
@@ -387,28 +326,6 @@ def divergence_terms(teacher, student, design, *, gamma=None, method: str = "aut
     """
     check_objects(teacher, student)
     check_instance(design, "design", RandomDesign)
-    r, O = _tractable(student, design, "the divergence")
-    n, k, sigma = design.n, design.k, design.eigenvalues
-    gamma = (np.asarray(design.gamma, float) if gamma is None
-             else positive_grid(gamma, "gamma"))
-    inside, outside = _split(design, O, r)
-    lam0, lam1 = _normalised(teacher, n), _normalised(student, n)
-    out = divergence_equivalent(
-        gamma, lam0, lam1, eigenvalues=sigma, signal=inside, signal_outside=outside,
-        noise=design.noise, beta=teacher.beta, student_beta=student.beta, alpha=student.alpha,
-        outputs=k, rank=r, complement=n * _complement(teacher, student, design),
-        method=method)
-    floor = np.zeros(gamma.shape)
-    if r < k:
-        # per unit of kd: E ≍ β_T W⋆Σ(Σ + κ₀ − λ̄₀)(Σ + κ₀)⁻¹W⋆ᵀ/γ + ν²β_T mean σ/(σ + κ₀) I
-        k0 = kappa(gamma, lam0, sigma, method=method)
-        Wv = design.W_star @ design.eigenvectors                          # (k, d)
-        for i in np.ndindex(gamma.shape):
-            g = sigma * (sigma + k0[i] - lam0) / (sigma + k0[i])
-            E = teacher.beta * (Wv * g) @ Wv.T / gamma[i] + design.noise ** 2 * \
-                teacher.beta * float(np.mean(sigma / (sigma + k0[i]))) * np.eye(k)
-            floor[i] = 0.5 * float(np.sum(np.sort(np.linalg.eigvalsh(E))[::-1][r:])) / k
-    terms = {name: np.asarray(out[name], dtype=float) for name in (
-        "total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
-        "bottleneck_covariance")}
-    return {**terms, "rank_floor": floor}
+    return _checked("the divergence's deterministic equivalent",
+                    sizes(teacher, student, design, gamma), divergence_arrays, teacher, student,
+                    design, gamma, method)

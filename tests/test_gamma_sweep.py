@@ -340,3 +340,76 @@ def test_plot_kinds_of_the_proportional_regime(random_spec, tmp_path, capsys, ki
     fixed.write_text(RANDOM_SPEC.replace("random = true\n", ""), encoding="utf-8")
     code, _, err = cli(capsys, "plot", fixed, "--kind", kind, "-o", tmp_path / "no.png")
     assert code == 2 and "random = true" in err and not (tmp_path / "no.png").exists()
+
+
+# ------------------------------------------------------------------------------------------
+# finite or refuse (issue 16's promise, for the equivalents)
+# ------------------------------------------------------------------------------------------
+
+def _unit(d=4, **kw):
+    args = dict(n=8, W_star=np.ones((1, d)), noise=0.5)
+    args.update(kw)
+    return RandomDesign(kw.pop("covariance", [1.0] * d), **{k: v for k, v in args.items()
+                                                            if k != "covariance"})
+
+
+@pytest.mark.parametrize("call, culprit", [
+    (lambda: deterministic_risk(Teacher(1.0, 1.0), Student(1.0, 1.0),
+                                _unit(covariance=[1e300] * 4)), "covariance is of size 1e+300"),
+    (lambda: deterministic_risk(Teacher(1.0, 1.0), Student(1.0, 1.0),
+                                _unit(W_star=np.full((1, 4), 1e200))), "W_star is of size 1e+200"),
+    (lambda: deterministic_divergence(Teacher(1e300, 1.0), Student(1.0, 1.0), _unit()),
+     "teacher.beta is of size 1e+300"),
+    (lambda: risk_terms(Teacher(1.0, 1.0), None, _unit(), gamma=[1e300]),
+     "gamma is of size 1e+300"),
+    (lambda: divergence_terms(Teacher(1.0, 1.0), Student(1.0, 2.0),
+                              _unit(d=8, covariance=np.geomspace(1e150, 1e-150, 8),
+                                    W_star=np.ones((1, 8)))), "covariance is of size 1e+150"),
+    (lambda: lingauss.proportional.divergence_equivalent(
+        1.0, 1e300, 1.0, eigenvalues=[1.0], signal=[1.0], noise=0.5, beta=1.0,
+        student_beta=1.0), "ridge is of size 1e+300"),
+])
+def test_equivalents_are_finite_or_refuse(call, culprit):
+    """Finite inputs whose equivalent leaves double precision: one error naming the input of
+    extreme size (the design's and the models' numbers, not the normalised ones), never a
+    silent inf or NaN."""
+    with pytest.raises(LingaussError) as info:
+        call()
+    message = str(info.value)
+    assert "overflows double precision" in message and culprit in message, message
+
+
+def test_the_divergence_equivalent_is_never_negative():
+    """Every term is a KL (or its limit), so >= 0: the variance term with equal β and nearly
+    equal ridges is a difference of O(Δ/γ) parts (it used to round to −1e-17), and the
+    complement's term holds a Jensen gap that used to round to −1e-13 at small γ and large
+    ridges. Exactly 0 when the student is the teacher."""
+    rng = np.random.default_rng(1)
+    gamma = np.geomspace(1e-4, 1e4, 40)[:, None]
+    lam0 = np.geomspace(1e-8, 1e6, 40)[None, :]
+    for _ in range(12):
+        p = int(rng.integers(1, 50))
+        sigma, theta = rng.lognormal(0, 3, p), rng.lognormal(0, 1, p)
+        b = float(rng.lognormal())
+        for rel in (0.0, 1e-15, 1e-12, 1e-8, 1e-4, 1e-2):
+            same = rel == 0.0
+            rank = 3 if same else int(rng.integers(1, 4))
+            out = lingauss.proportional.divergence_equivalent(
+                gamma, lam0, lam0 * (1 + rel), eigenvalues=sigma, signal=theta, noise=0.5,
+                beta=b, student_beta=b * (1 + rel * rng.random()),
+                alpha=1.0 if same else rng.normal(), outputs=3,
+                rank=rank, signal_outside=theta if rank < 3 else None,
+                complement=None if same else rng.choice([None, 0.3]))
+            for name, values in out.items():
+                assert np.all(values >= 0), (name, rel, values.min())
+            if same:
+                assert np.all(out["total"] == 0)
+
+
+def test_signal_outside_needs_a_rank_below_the_outputs():
+    with pytest.raises(LingaussError) as info:
+        lingauss.proportional.divergence_equivalent(
+            0.5, 0.1, 0.2, eigenvalues=[1.0], signal=[1.0], signal_outside=[0.5], noise=0.5,
+            beta=1.0, student_beta=1.0, outputs=2, rank=2)
+    assert str(info.value) == ("signal_outside has a non-zero entry with rank == outputs == 2, "
+                               "must be all 0 (a full-rank projector leaves no rows outside).")

@@ -78,6 +78,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from _signals import default_sigint
 
 from lingauss import (LingaussError, Sample, SpectralDesign, Student, Teacher, check_formula,
                       divergence, expected_divergence, load_spec, sweep)
@@ -1155,7 +1156,7 @@ def test_ctrl_c_during_monte_carlo_exits_130_and_writes_nothing(tmp_path):
         proc = subprocess.Popen(
             [sys.executable, "-m", "lingauss", "expected", "spec.toml", "--monte-carlo",
              "500000", "--seed", "1"], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
+            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
         time.sleep(delay)
         assert proc.poll() is None, "finished before the interrupt: not a long computation"
         proc.send_signal(signal.SIGINT)

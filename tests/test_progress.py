@@ -14,6 +14,7 @@ import sys
 import time
 
 import pytest
+from _signals import default_sigint
 
 from lingauss import _progress
 
@@ -145,7 +146,7 @@ def test_ctrl_c_during_a_sweep_to_a_file_exits_130_and_writes_nothing(spec_dir):
     for _ in range(3):
         proc = subprocess.Popen([sys.executable, "-m", "lingauss", *args], cwd=spec_dir,
                                 env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=default_sigint)
         time.sleep(delay)
         assert proc.poll() is None, "finished before the interrupt: not a long computation"
         proc.send_signal(signal.SIGINT)

@@ -413,3 +413,18 @@ def test_signal_outside_needs_a_rank_below_the_outputs():
             beta=1.0, student_beta=1.0, outputs=2, rank=2)
     assert str(info.value) == ("signal_outside has a non-zero entry with rank == outputs == 2, "
                                "must be all 0 (a full-rank projector leaves no rows outside).")
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None,
+                    reason="pdflatex (TeX Live) is not installed")
+def test_sweep_gamma_latex_compiles(random_spec, tmp_path, capsys):
+    import subprocess
+
+    target = tmp_path / "g.tex"
+    code, _, _ = cli(capsys, "sweep", random_spec, "--gamma", "0.1:10:4", "--format", "latex",
+                     "--standalone", "-o", target)
+    assert code == 0
+    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "g.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert (tmp_path / "g.pdf").stat().st_size > 1000

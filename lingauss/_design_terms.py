@@ -72,11 +72,15 @@ def complement(teacher, student, design) -> float:
                                              + normalised(teacher, design.n)))
 
 
+def gammas(design, gamma) -> np.ndarray:
+    """``γ`` values (default the design's ``d/n``), each finite and ``> 0``."""
+    return np.asarray(design.gamma, float) if gamma is None else positive_grid(gamma, "gamma")
+
+
 def risk_arrays(teacher, student, design, gamma, estimator, method) -> dict:
     """:func:`lingauss.random_design.risk_terms` after validation (same arguments)."""
     n, k, sigma = design.n, design.k, design.eigenvalues
-    gamma = (np.asarray(design.gamma, float) if gamma is None
-             else positive_grid(gamma, "gamma"))
+    gamma = gammas(design, gamma)
     lam0 = normalised(teacher, n)
     if student is None:
         r, O, lam1, alpha, beta1 = k, np.eye(k), lam0, 1.0, teacher.beta
@@ -106,8 +110,7 @@ def divergence_arrays(teacher, student, design, gamma, method) -> dict:
     """:func:`lingauss.random_design.divergence_terms` after validation (same arguments)."""
     r, O = tractable(student, design, "the divergence")
     n, k, sigma = design.n, design.k, design.eigenvalues
-    gamma = (np.asarray(design.gamma, float) if gamma is None
-             else positive_grid(gamma, "gamma"))
+    gamma = gammas(design, gamma)
     inside, outside = split_signal(design, O, r)
     lam0, lam1 = normalised(teacher, n), normalised(student, n)
     out = divergence_equivalent(

@@ -60,7 +60,7 @@ class GramFactors:
     normV2: float          # ‖V‖² = tr(BᵀA⁻¹B)
     cross: float           # ‖(I − P_V) LᵀB L_w‖²: the forward regression term
     var_fwd: float         # Σ v(σ²(L_S⁻¹L_w)): KL(N(0, Σ_w) ‖ N(0, S)) · 2 per row
-    var_rev: float
+    var_rev: float | None  # Σ v(σ²(L_w⁻¹L_S)) (reverse divergences only)
     trAinv: float | None   # tr A⁻¹ (reverse divergences only)
 
     @property
@@ -72,7 +72,11 @@ class GramFactors:
         return self.B.shape[1]
 
     @classmethod
-    def build(cls, teacher, student, X, B, *, need_inverse: bool) -> "GramFactors":
+    def build(cls, teacher, student, X, B, *, direction: str) -> "GramFactors":
+        """The inputs' part for ``direction`` (``tr A⁻¹`` and the reverse variance only where
+        a reverse divergence or the optimal ``τ²`` needs them)."""
+        reverse = direction != "forward"
+        need_inverse = reverse or student.complement_variance == "optimal"
         d, m = B.shape
         factor = teacher_factor(X, teacher.beta, teacher.ridge)         # cached per inputs
         L, trA, logdetA = factor.L, factor.trA, factor.logdetA
@@ -101,7 +105,7 @@ class GramFactors:
         proj = Z @ Lw                                                    # (d, m)
         cross = float(np.sum((proj - QV @ (QV.T @ proj)) ** 2))
         sig_f = svdvals(solve_l(LS, Lw))
-        sig_r = svdvals(solve_l(Lw, LS))
+        sig_r = svdvals(solve_l(Lw, LS)) if reverse else None
         trAinv = None
         if need_inverse:
             Linv = sla.lapack.dtrtri(L, lower=1)[0]
@@ -110,7 +114,8 @@ class GramFactors:
                    extra=extra, Lw=Lw, trA=trA, logdetA=logdetA, logdetS=logdetS,
                    normZ2=float(np.sum(Z ** 2)), normV2=float(np.sum(V ** 2)), cross=cross,
                    var_fwd=float(np.sum(vfun(sig_f ** 2))),
-                   var_rev=float(np.sum(vfun(sig_r ** 2))), trAinv=trAinv)
+                   var_rev=None if sig_r is None else float(np.sum(vfun(sig_r ** 2))),
+                   trAinv=trAinv)
 
     # ----------------------------------------------------------------------------------------
     def means(self, teacher, student, Y):

@@ -329,8 +329,7 @@ def _gram_route(teacher: Teacher, student: Student, sample: Sample, direction: s
     m, r = student.resolve(d, k)
     needs_truth(student, sample.W_star)
     B = student.basis if isinstance(student.basis, np.ndarray) else np.eye(d)[:, :m]
-    need_inverse = direction != "forward" or student.complement_variance == "optimal"
-    factors = GramFactors.build(teacher, student, sample.X, B, need_inverse=need_inverse)
+    factors = GramFactors.build(teacher, student, sample.X, B, direction=direction)
     Y = sample.Y[None]
     means = factors.means(teacher, student, Y)
     O = output_bases(student, r, means[2], sample.W_star)

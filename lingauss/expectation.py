@@ -225,8 +225,7 @@ def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Dec
         B = student.basis if isinstance(student.basis, np.ndarray) else \
             np.eye(X.shape[0])[:, :m]
         with blas_threads(X.shape[0]), np.errstate(all="ignore"):
-            factors = GramFactors.build(teacher, student, X, B, need_inverse=(
-                direction != "forward" or student.complement_variance == "optimal"))
+            factors = GramFactors.build(teacher, student, X, B, direction=direction)
     rows = []
     blocks = [min(BLOCK, draws - start) for start in range(0, draws, BLOCK)]
     for size in progress(blocks, desc="Monte Carlo draws (blocks)"):

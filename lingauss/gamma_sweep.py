@@ -164,19 +164,26 @@ def at_sample_size(teacher, student, design: RandomDesign, n: int) -> tuple:
     return t, s, RandomDesign(design.covariance, n, design.W_star, design.noise)
 
 
-def _point(teacher, student, design, n, draws, seed) -> dict:
+def _student_at(t, s, dn, draws, seed) -> tuple:
+    """``(risk, its se, K/(kd), its se)`` of one student on one design, by Monte Carlo."""
     from .expectation import expected_divergence
     from .excess_risk import risk
 
-    t, s, dn = at_sample_size(teacher, student, design, int(n))
-    kd = design.k * design.d
-    tr = risk(t, None, dn, kind="population", monte_carlo=draws, seed=seed)
-    sr = risk(t, s, dn, kind="population", monte_carlo=draws, seed=seed)
+    kd = dn.k * dn.d
+    r = risk(t, s, dn, kind="population", monte_carlo=draws, seed=seed)
     K = expected_divergence(t, s, dn, monte_carlo=draws, seed=seed)
+    return r.total, r.stderr["total"], K.total / kd, K.stderr["total"] / kd
+
+
+def _point(teacher, student, design, n, draws, seed) -> dict:
+    from .excess_risk import risk
+
+    t, s, dn = at_sample_size(teacher, student, design, int(n))
+    tr = risk(t, None, dn, kind="population", monte_carlo=draws, seed=seed)
+    values = _student_at(t, s, dn, draws, seed)
     return {"gamma": dn.gamma, "n": dn.n, "teacher_risk": tr.total,
-            "teacher_risk_se": tr.stderr["total"], "student_risk": sr.total,
-            "student_risk_se": sr.stderr["total"], "K": K.total / kd,
-            "K_se": K.stderr["total"] / kd}
+            "teacher_risk_se": tr.stderr["total"],
+            **dict(zip(("student_risk", "student_risk_se", "K", "K_se"), values))}
 
 
 @dataclass(frozen=True, eq=False)
@@ -242,9 +249,6 @@ def gamma_width_grid(teacher, student, design: RandomDesign, gamma, width, *,
     >>> grid.K.shape, grid.gamma.tolist()
     ((2, 2), [0.5, 1.0])
     """
-    from .expectation import expected_divergence
-    from .excess_risk import risk
-
     check_objects(teacher, student)
     check_instance(design, "design", RandomDesign)
     width = check_grid("width", width, integer=True, low=1, low_inclusive=True,
@@ -253,15 +257,13 @@ def gamma_width_grid(teacher, student, design: RandomDesign, gamma, width, *,
     monte_carlo, seed = check_draws(monte_carlo, seed, required=True)
     ns = np.unique([_n_of(design, g) for g in gamma])[::-1]
     shape = (ns.size, width.size)
-    out = {name: np.empty(shape) for name in ("risk", "risk_se", "K", "K_se")}
-    kd = design.k * design.d
+    names = ("risk", "risk_se", "K", "K_se")
+    out = {name: np.empty(shape) for name in names}
     for i, n in enumerate(ns):
         t, s, dn = at_sample_size(teacher, student, design, int(n))
         for j, m in enumerate(width):
             sm = s.replace(width=int(m), rank=None if s.rank is None else min(s.rank, int(m)))
-            r = risk(t, sm, dn, kind="population", monte_carlo=monte_carlo, seed=seed)
-            K = expected_divergence(t, sm, dn, monte_carlo=monte_carlo, seed=seed)
-            out["risk"][i, j], out["risk_se"][i, j] = r.total, r.stderr["total"]
-            out["K"][i, j], out["K_se"][i, j] = K.total / kd, K.stderr["total"] / kd
+            for name, value in zip(names, _student_at(t, sm, dn, monte_carlo, seed)):
+                out[name][i, j] = value
     return GammaWidthGrid(gamma=design.d / ns, n=ns, width=width, d=design.d, draws=monte_carlo,
                           **out)

@@ -15,7 +15,8 @@ import pytest
 from lingauss import Chain, LingaussError, Sample, Student, Teacher, load_spec, \
     optimal_weights
 from lingauss.chain_report import chain_report, plan_generations
-from lingauss.cli import main
+
+from _cli import cli, write_spec
 
 CHAIN = """
 [data]
@@ -45,15 +46,7 @@ rank_rule = "oracle"
 
 @pytest.fixture()
 def spec_path(tmp_path):
-    path = tmp_path / "chain.toml"
-    path.write_text(CHAIN, encoding="utf-8")
-    return path
-
-
-def cli(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return write_spec(tmp_path, CHAIN, "chain.toml")
 
 
 def test_chain_command_rows_are_the_libraries(spec_path, capsys):

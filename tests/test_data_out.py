@@ -21,6 +21,8 @@ from lingauss.cli import main
 from lingauss.design import explore
 from lingauss.spec import loads_spec
 
+from _cli import write_spec
+
 SPEC_TEXT = """
 [data]
 d = 8
@@ -59,9 +61,7 @@ def closed_form_sweep():
 
 @pytest.fixture
 def spec_file(tmp_path):
-    path = tmp_path / "spec.toml"
-    path.write_text(SPEC_TEXT, encoding="utf-8")
-    return path
+    return write_spec(tmp_path, SPEC_TEXT)
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from lingauss.cli import PLOT_KINDS, main
 from lingauss.divergence import TERMS, kernel_set_up
 from lingauss.spec import default_spec, loads_spec
 
+from _cli import write_spec
+
 SMALL_TEXT = """
 [data]
 d = 8
@@ -218,9 +220,7 @@ def test_asymptotics_are_computed_by_sympy_and_right():
 
 @pytest.fixture
 def small_spec(tmp_path):
-    path = tmp_path / "small.toml"
-    path.write_text(SMALL_TEXT, encoding="utf-8")
-    return path
+    return write_spec(tmp_path, SMALL_TEXT, "small.toml")
 
 
 def test_design_cli(small_spec, capsys):

@@ -21,13 +21,14 @@ import pytest
 
 import lingauss
 from lingauss import LingaussError, RandomDesign, Sample, Student, Teacher
-from lingauss.cli import main
 from lingauss.excess_risk import risk
 from lingauss.expectation import expected_divergence
 from lingauss.gamma_sweep import at_sample_size, gamma_sweep, gamma_width_grid
 from lingauss.random_design import (deterministic_divergence, deterministic_risk,
                                     divergence_terms, risk_terms)
 from lingauss.spec import loads_spec
+
+from _cli import cli, write_spec
 
 RANDOM_SPEC = """
 [data]
@@ -273,15 +274,7 @@ def test_random_spec_errors(change, message):
 
 @pytest.fixture()
 def random_spec(tmp_path):
-    path = tmp_path / "random.toml"
-    path.write_text(RANDOM_SPEC, encoding="utf-8")
-    return path
-
-
-def cli(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return write_spec(tmp_path, RANDOM_SPEC, "random.toml")
 
 
 def test_sweep_gamma_numbers_are_the_librarys(random_spec, capsys):

@@ -103,11 +103,11 @@ def part_a(ds, repeats):
     rows = []
     for d in ds:
         sample, teacher, general, pca = problem(d)
-        repeats = max(repeats, 10) if d <= 512 else repeats    # milliseconds: take more
-        lim_gen, lim_pca = limits(sample, repeats)
+        reps = max(repeats, 10) if d <= 512 else repeats       # milliseconds: take more
+        lim_gen, lim_pca = limits(sample, reps)
         t_gen, dec = best_of(lambda: lingauss.divergence(teacher, general, fresh(sample)),
-                             repeats)
-        t_pca, _ = best_of(lambda: lingauss.divergence(teacher, pca, fresh(sample)), repeats)
+                             reps)
+        t_pca, _ = best_of(lambda: lingauss.divergence(teacher, pca, fresh(sample)), reps)
         mem = peak_arrays(lambda: lingauss.divergence(teacher, general, fresh(sample)), d)
         mem_pca = peak_arrays(lambda: lingauss.divergence(teacher, pca, fresh(sample)), d)
         rows.append((d, t_gen, lim_gen, t_pca, lim_pca, mem, mem_pca))

@@ -341,7 +341,8 @@ def test_bounds_cli_json_table_and_plot(tmp_path, capsys):
     assert all(row["violated"] is False for row in rows)          # JSON booleans (issue 15)
     assert all(isinstance(row["value"], float) for row in rows)   # numbers, not strings
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
-    assert main(["bounds", str(spec), "--table", "xls"]) == 2
+    with pytest.warns(DeprecationWarning, match="--table is renamed --format"):
+        assert main(["bounds", str(spec), "--table", "xls"]) == 2
     assert capsys.readouterr().err.startswith("lingauss: error: Unknown value for --table")
 
 

@@ -183,7 +183,8 @@ def test_deprecated_names_still_work_and_warn():
     from lingauss.tuning import tune
 
     spec = default_spec()
-    with pytest.warns(DeprecationWarning, match=r"explore\(ranks=...\) is renamed rank="):
+    with pytest.warns(DeprecationWarning, match=r"explore\(ranks=...\) is renamed rank="), \
+            pytest.warns(DeprecationWarning, match=r"explore\(widths=...\) is renamed width="):
         old = explore(spec, ranks=[1, 2], widths=[4])
     new = explore(spec, rank=[1, 2], width=[4])
     np.testing.assert_array_equal(old["total"], new["total"])

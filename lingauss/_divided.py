@@ -89,6 +89,16 @@ class Divided:
     def __rtruediv__(self, other):
         return self.reciprocal() * other
 
+    def map(self, fn) -> "Divided":
+        """``fn`` applied to every array at the bottom of the nesting (a linear map over the
+        modes, such as a weighted sum, commutes with every divided difference).
+
+        >>> Divided(1.0, 2.0, 3.0).map(lambda c: 2 * c).d
+        6.0
+        """
+        return Divided(*(c.map(fn) if isinstance(c, Divided) else fn(c)
+                         for c in (self.a, self.b, self.d)), self.level)
+
     def sum(self) -> "Divided":
         """The sum of every component over the last array axis (the modes), kept as length 1."""
         return Divided(_sum(self.a), _sum(self.b), _sum(self.d), self.level)

@@ -161,7 +161,8 @@ def _kappa_at(gamma, node, sigma, method):
     ka = _kappa_at(gamma, node.a, sigma, method)
     same = not isinstance(node.b, Divided) and np.array_equal(node.a, node.b)
     kb = ka if same else _kappa_at(gamma, node.b, sigma, method)          # one solve if equal
-    slope = 1.0 - gamma * _mean_modes(sigma ** 2 / ((sigma + ka) * (sigma + kb)))
+    slope = 1.0 - gamma * _weighted(1.0 / ((sigma + ka) * (sigma + kb)),
+                                    (sigma ** 2 / sigma.size)[:, None])
     return Divided(ka, kb, node.d / slope, node.level)
 
 
@@ -179,8 +180,10 @@ def _symmetric(f00, f11, f01, f0d, f1d, fdd) -> Divided:
                    Divided(f0d, f1d, fdd, 1), 2)
 
 
-def _mean_modes(x):
-    return x.mean() if isinstance(x, Divided) else np.mean(x, axis=-1, keepdims=True)
+def _weighted(x, weights):
+    """``Σ_i w_i x_i`` over the modes (the last axis) of an array or of every array of a
+    :class:`Divided`, for the (p, c) ``weights``: (..., c)."""
+    return x.map(lambda c: c @ weights) if isinstance(x, Divided) else x @ weights
 
 
 def _blocks(fn, shape_args: dict, p: int) -> dict:
@@ -373,6 +376,8 @@ def divergence_equivalent(gamma, ridge, student_ridge, *, eigenvalues, signal, n
             "bS": positive_grid(student_beta, "student_beta"),
             "alpha": as_real_array(alpha, "alpha"), "tau": tau}
 
+    mode_weights = np.stack([theta2, np.full(sigma.size, 1.0 / sigma.size)], axis=1)  # (p, 2)
+
     def block(gamma, lam0, lam1, bT, bS, alpha, tau):
         inner = variable(lam1, lam1, level=1)                       # μ over (λ̄₁, λ̄₁)
         x = Divided(lam0, inner, 1.0, level=2)                      # nodes (λ̄₀, μ)
@@ -396,8 +401,11 @@ def divergence_equivalent(gamma, ridge, student_ridge, *, eigenvalues, signal, n
             np.abs(delta / lam1) / gamma
         variance = r / (2 * k) * np.where((variance < 0) & (-variance <= 64 * EPS * scale),
                                           0.0, variance)
-        q = (x * kx * (theta2 / (sigma + kx)).sum()).d.d            # (λ̄κΣθ²/(σ+κ))[λ̄₀,λ̄₁,λ̄₁]
-        P = -(_mean_modes(kx / (sigma + kx))).d.d                   # (1/d)tr(Σ̂R₀R₁²)
+        # Σθ²/(σ+κ) and mean 1/(σ+κ), divided: one reciprocal, then each of its (G, p)
+        # arrays times the (p, 2) mode weights (sums commute with divided differences)
+        sums = _weighted((sigma + kx).reciprocal(), mode_weights)
+        q = (x * kx * sums.map(lambda c: c[:, :1])).d.d            # (λ̄κΣθ²/(σ+κ))[λ̄₀,λ̄₁,λ̄₁]
+        P = -(kx * sums.map(lambda c: c[:, 1:])).d.d               # (1/d)tr(Σ̂R₀R₁²)
         bias = bT * eps ** 2 / 2 * (q / (k * gamma) + nu ** 2 * r / k * P)
         m1 = np.mean(sigma / (sigma + k0), axis=-1, keepdims=True)
         mean_part = bT / 2 * (np.sum(outside * sigma * (sigma + k0 - lam0) / (sigma + k0),

@@ -21,7 +21,7 @@ def bench(name):
 
 def test_bench_scale_runs_both_thread_settings_and_a_baseline(capsys):
     code = bench("bench_scale").main(["--d", "24", "48", "--mc-d", "24", "--draws", "4",
-                                      "--repeats", "1", "--baseline", str(ROOT)])
+                                      "--few-d", "32", "--repeats", "1", "--baseline", str(ROOT)])
     out = capsys.readouterr().out
     assert code == 0
     for threads in ("default", "one"):
@@ -30,6 +30,7 @@ def test_bench_scale_runs_both_thread_settings_and_a_baseline(capsys):
     assert out.count("scaling exponent") == 2
     assert out.count("expected_divergence(monte_carlo=4)") == 2
     assert out.count(f"the same with {ROOT}") == 2
+    assert out.count("d=32 n=4: pca divergence") == 2
 
 
 def test_bench_divergence_agrees_with_the_dense_kl(capsys):

@@ -155,6 +155,39 @@ def test_engine_matches_dense_reference(combo):
 
 
 # --------------------------------------------------------------------------------------
+# 1b. Few examples (n <= d/4): the inputs are decomposed by the thin SVD of X first
+# --------------------------------------------------------------------------------------
+FEW = list(itertools.product(SPACES, DIRECTIONS, SOFT, BASES, ("optimal", "random"),
+                             ((8, 1), (12, 3), (16, 4))))
+
+
+@pytest.mark.parametrize("combo", FEW, ids=[f"{c[0][:4]}-{c[1][:3]}-{c[2]}-{c[3]}-{c[4]}-"
+                                            f"d{c[5][0]}n{c[5][1]}" for c in FEW])
+def test_engine_matches_dense_reference_with_few_examples(combo):
+    from lingauss import _eigen
+
+    space, direction, soft, basis, rank_rule, (d, n) = combo
+    assert _eigen.THIN * n <= d                            # the thin-SVD route is the one run
+    seed = combo_seed("few", *combo)
+    T, S, D = make_instance(seed, soft, basis, rank_rule, "prior", 0.4, "lt", "lt")
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((d, n)) * np.geomspace(1.0, 0.1, d)[:, None]
+    W = rng.standard_normal((D.k, d))
+    D = lingauss.Sample(X, W @ X + 0.5 * rng.standard_normal((D.k, n)), W_star=W, noise=0.5)
+    m = max(S.rank or 1, min(d - 1, 3))
+    S = S.replace(basis=random_orthonormal(rng, d, m), width=None) if basis == "random" \
+        else S.replace(width=m)
+    dec = lingauss.divergence(T, S, D, space=space, direction=direction)
+    ref = reference(T, S, D, space=space, direction=direction)
+    what = f"[few examples {combo} seed={seed}]"
+    compare(dec, ref, what)
+    check_invariants(dec, ref, what)
+    eig = _eigen.eigen(D.X)
+    assert eig.rho == n and np.allclose(eig.U.T @ eig.U, np.eye(d), atol=1e-12)
+    np.testing.assert_allclose(eig.s[:n], np.linalg.svd(X, compute_uv=False) ** 2, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------------------
 # 2. Structural properties
 # --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("space", SPACES)

@@ -128,3 +128,26 @@ def variable(x0, x1, level: int = 1) -> Divided:
     4.0
     """
     return Divided(x0, x1, 1.0 + 0.0 * (np.asarray(x0) - x1), level)
+
+
+def symmetric(f00, f11, f01, f0d, f1d, fdd) -> Divided:
+    """A symmetric function of two variables over the nodes ``(x₀, x₁)`` in each, from its
+    values, mixed values and divided differences (``f0d = f(x₀; [x₀, x₁])``, …).
+
+    >>> f = symmetric(1.0, 4.0, 2.0, 1.0, 2.0, 1.0)      # f(x, y) = xy over the nodes (1, 2)
+    >>> f.b.a, f.d.d
+    (2.0, 1.0)
+    """
+    return Divided(Divided(f00, f01, f0d, 1), Divided(f01, f11, f1d, 1),
+                   Divided(f0d, f1d, fdd, 1), 2)
+
+
+def weighted(x, weights):
+    """``Σ_i w_i x_i`` over the modes (the last axis) of an array or of every array of a
+    :class:`Divided` (a sum commutes with divided differences), for (p, c) ``weights``.
+
+    >>> weighted(Divided(np.ones((1, 2)), np.ones((1, 2)), np.zeros((1, 2))),
+    ...          np.array([[1.0], [2.0]])).a
+    array([[3.]])
+    """
+    return x.map(lambda c: c @ weights) if isinstance(x, Divided) else x @ weights

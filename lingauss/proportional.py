@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._divided import Divided, variable
+from ._divided import Divided, symmetric, variable, weighted
 from ._linalg import vfun
 from ._validation import (LingaussError, as_real_array, check_array, check_int, check_real,
                           finite_or_refuse)
@@ -161,7 +161,7 @@ def _kappa_at(gamma, node, sigma, method):
     ka = _kappa_at(gamma, node.a, sigma, method)
     same = not isinstance(node.b, Divided) and np.array_equal(node.a, node.b)
     kb = ka if same else _kappa_at(gamma, node.b, sigma, method)          # one solve if equal
-    slope = 1.0 - gamma * _weighted(1.0 / ((sigma + ka) * (sigma + kb)),
+    slope = 1.0 - gamma * weighted(1.0 / ((sigma + ka) * (sigma + kb)),
                                     (sigma ** 2 / sigma.size)[:, None])
     return Divided(ka, kb, node.d / slope, node.level)
 
@@ -171,19 +171,6 @@ def _kappa_newton_or_closed(gamma, ridge, sigma, method):
     if method != "newton" and np.all(sigma == sigma[0]):
         return _kappa_isotropic(gamma, ridge, float(sigma[0]))
     return _kappa_newton(gamma, ridge, sigma)
-
-
-def _symmetric(f00, f11, f01, f0d, f1d, fdd) -> Divided:
-    """A symmetric function of two variables over the nodes ``(λ̄₀, λ̄₁)`` in each, from its
-    values, mixed values and divided differences (``f0d = f(λ̄₀; [λ̄₀, λ̄₁])``, …)."""
-    return Divided(Divided(f00, f01, f0d, 1), Divided(f01, f11, f1d, 1),
-                   Divided(f0d, f1d, fdd, 1), 2)
-
-
-def _weighted(x, weights):
-    """``Σ_i w_i x_i`` over the modes (the last axis) of an array or of every array of a
-    :class:`Divided`, for the (p, c) ``weights``: (..., c)."""
-    return x.map(lambda c: c @ weights) if isinstance(x, Divided) else x @ weights
 
 
 def _blocks(fn, shape_args: dict, p: int) -> dict:
@@ -270,10 +257,10 @@ def risk_equivalent(gamma, ridge, *, eigenvalues, signal, noise, outputs: int = 
         T = {ab: gamma * S[ab][:, 3:] for ab in S}
         kd = 1.0 / (1.0 - T["01"])
         # h = κ/(σ + κ): h₀ = κ₀U₀, h₁ = κ₁U₁, h[λ̄₀, λ̄₁] = σκ_d U₀U₁;  u[λ̄₀, λ̄₁] = −κ_d U₀U₁
-        N = _symmetric(k0 * k0 * S["00"][:, :1], k1 * k1 * S["11"][:, :1],
+        N = symmetric(k0 * k0 * S["00"][:, :1], k1 * k1 * S["11"][:, :1],
                        k0 * k1 * S["01"][:, :1], k0 * kd * S["0d"][:, 1:2],
                        k1 * kd * S["1d"][:, 1:2], kd * kd * S["dd"][:, 2:3])  # κ_aκ_b q_ab
-        E = _symmetric(1.0 - T["00"], 1.0 - T["11"], 1.0 - T["01"], kd * T["0d"],
+        E = symmetric(1.0 - T["00"], 1.0 - T["11"], 1.0 - T["01"], kd * T["0d"],
                        kd * T["1d"], -kd * kd * T["dd"])                    # 1 − τ_ab
         bias_ab = N / E                                                    # B(a, b)
         var_ab = 1.0 / E - 1.0                                             # V = τ/(1 − τ)
@@ -403,7 +390,7 @@ def divergence_equivalent(gamma, ridge, student_ridge, *, eigenvalues, signal, n
                                           0.0, variance)
         # Σθ²/(σ+κ) and mean 1/(σ+κ), divided: one reciprocal, then each of its (G, p)
         # arrays times the (p, 2) mode weights (sums commute with divided differences)
-        sums = _weighted((sigma + kx).reciprocal(), mode_weights)
+        sums = weighted((sigma + kx).reciprocal(), mode_weights)
         q = (x * kx * sums.map(lambda c: c[:, :1])).d.d            # (λ̄κΣθ²/(σ+κ))[λ̄₀,λ̄₁,λ̄₁]
         P = -(kx * sums.map(lambda c: c[:, 1:])).d.d               # (1/d)tr(Σ̂R₀R₁²)
         bias = bT * eps ** 2 / 2 * (q / (k * gamma) + nu ** 2 * r / k * P)

@@ -14,6 +14,7 @@ import matplotlib
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
 
 import lingauss
 from lingauss import LingaussError
@@ -177,6 +178,59 @@ def test_legend_is_not_over_the_data(make, style, figures):
               & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1))
     assert not inside.any()
     assert not box.overlaps(ax.get_window_extent(canvas.get_renderer()))   # beside the axes
+
+
+@pytest.mark.parametrize("make", ["bounds", "terms-vs-rank", "sample-size", "frontier"])
+def test_a_one_column_figure_has_its_legend_below_the_axis_label(make, figures):
+    """Paper style (3.4 in wide): a legend beside the axes took half the width; below the
+    x label it leaves the data the whole width, and stays inside the figure."""
+    if make == "bounds":
+        with use_style("paper"):
+            fig = bounds_figure()
+    else:
+        fig = figures[make, "paper"]
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    (ax,) = fig.panels
+    legend = ax.get_legend().get_window_extent(renderer)
+    label = ax.xaxis.label.get_window_extent(renderer)
+    ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+    assert legend.y1 < label.y0 and all(legend.y1 < box.y0 for box in ticks)
+    assert legend.y0 >= 0 and legend.x0 >= 0 and legend.x1 <= fig.bbox.width
+    assert ax.get_window_extent(renderer).width > 0.65 * fig.bbox.width
+    default = figures[make, "default"] if make != "bounds" else bounds_figure()
+    FigureCanvasAgg(default).draw()
+    (dax,) = default.panels
+    assert dax.get_legend().get_window_extent().x0 > dax.get_window_extent().x1  # beside
+
+
+@pytest.mark.parametrize("style", ["default", "paper"])
+@pytest.mark.parametrize("recommended", [1, 6])
+def test_the_frontier_note_is_off_every_design_and_line(style, recommended):
+    """Regression: the "recommended" note sat over the frontier at paper size."""
+    from lingauss.plots import frontier_plot
+
+    sizes = np.array([10.0, 20, 30, 40, 60, 80, 100, 120, 25, 45, 70, 110])
+    ks = np.array([400.0, 300, 230, 180, 140, 110, 95, 90, 380, 260, 200, 150])
+    with use_style(style):
+        fig = frontier_plot(sizes, ks, recommended=recommended, budget=float(ks[recommended]))
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    (ax,) = fig.panels
+    (note,) = ax.texts
+    box = Text.get_window_extent(note, canvas.get_renderer())         # the text, not its arrow
+    points = np.vstack([line_points(ax)] + [c.get_offset_transform().transform(
+        c.get_offsets()) for c in ax.collections])
+    points = points[np.all(np.isfinite(points), axis=1)]
+    inside = ((points[:, 0] >= box.x0 - 3) & (points[:, 0] <= box.x1 + 3)
+              & (points[:, 1] >= box.y0 - 3) & (points[:, 1] <= box.y1 + 3))
+    assert not inside.any(), (style, recommended)
+    axes_box = ax.get_window_extent(canvas.get_renderer())
+    assert axes_box.x0 <= box.x0 and box.x1 <= axes_box.x1
+    assert axes_box.y0 <= box.y0 and box.y1 <= axes_box.y1
+    assert note.get_text() == f"recommended\nsize {sizes[recommended]:g}, " \
+                              f"K = {ks[recommended]:.3g}"
 
 
 def test_every_title_names_what_is_held(figures):

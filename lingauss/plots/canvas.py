@@ -238,9 +238,15 @@ def axis_length(ax, which: str, fraction: float) -> float:
     return fraction * (w / ncols if which == "x" else h)
 
 
+#: Figures narrower than this (inches; a one-column figure) get their legend below the axes.
+NARROW = 4.5
+
+
 def outside_legend(ax, handles=None, **kwargs):
-    """The legend beside the axes (upper right, outside): never over the data; the
-    constrained layout makes room for it.
+    """The legend off the data: beside the axes (upper right, outside), or below the axis
+    label in two columns when the figure is narrower than :data:`NARROW` inches (a
+    one-column figure, where a legend beside would take half the width). The constrained
+    layout makes room for it.
 
     >>> fig = new_figure()
     >>> ax = fig.add_subplot()
@@ -248,8 +254,16 @@ def outside_legend(ax, handles=None, **kwargs):
     >>> outside_legend(ax).get_bbox_to_anchor().bounds == ax.bbox.bounds
     False
     """
-    kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0,
-              "frameon": False, **kwargs}
+    fig = ax.get_figure()
+    if fig.get_figwidth() < NARROW and len(fig.axes) == 1:
+        from matplotlib.transforms import offset_copy
+        size = FontProperties(size=matplotlib.rcParams["font.size"]).get_size_in_points()
+        below = offset_copy(ax.transAxes, fig=fig, y=-(2.4 * size + 12), units="points")
+        place = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0),
+                 "bbox_transform": below, "ncol": 2, "columnspacing": 1.0}
+    else:
+        place = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
+    kwargs = {**place, "borderaxespad": 0.0, "frameon": False, **kwargs}
     return ax.legend(handles=handles, **kwargs) if handles is not None else ax.legend(**kwargs)
 
 

@@ -214,16 +214,13 @@ def frontier_plot(sizes, divergences, *, pareto=None, recommended=None, budget=N
         xr, yr = sizes[recommended], divergences[recommended]
         ax.scatter([xr], [yr], s=220, marker="*", color="#D55E00", edgecolor="black",
                    linewidth=0.8, label="recommended", zorder=4)
-        left = xr > (sizes.min() + sizes.max()) / 2     # keep the note inside the axes
-        ax.annotate(f"recommended\nsize {xr:g}, K = {yr:.3g}", xy=(xr, yr),
-                    xytext=(-14 if left else 14, 14), textcoords="offset points",
-                    ha="right" if left else "left", fontsize="small",
-                    arrowprops={"arrowstyle": "->", "color": "black"})
     if budget is not None:
         ax.axhline(budget, color="#CC79A7", linestyle="--", linewidth=1.5,
                    label=f"budget K ≤ {budget:g}", zorder=1)
     if np.all(divergences > 0) and (budget is None or budget > 0):
         ax.set_yscale("log")
+    if recommended is not None:
+        _note(ax, xr, yr, divergences.min())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(DIVERGENCE_LABEL)
     set_title(ax, with_held("Size against divergence: the Pareto frontier", held))
@@ -232,6 +229,27 @@ def frontier_plot(sizes, divergences, *, pareto=None, recommended=None, budget=N
 
 
 @styled
+def _note(ax, xr, yr, lowest) -> None:
+    """"recommended, size, K" in a band below every design (the lowest quarter of the axes,
+    made by lowering the y limit): never over a marker or a line, at any figure size."""
+    f, inverse = (np.log10, lambda v: 10.0 ** v) if ax.get_yscale() == "log" else \
+        (lambda v: v, lambda v: v)
+    lo, hi = ax.get_ylim()
+    band = (f(lowest) - 0.25 * f(hi)) / 0.75            # f(lowest) − band = (f(hi) − band)/4
+    if band < f(lo):
+        ax.set_ylim(inverse(band), hi)
+    x0, x1 = ax.get_xlim()
+    at = (xr - x0) / (x1 - x0) if x1 > x0 else 0.5
+    # straight below the star (nothing is there: a design of its size with a smaller K would
+    # dominate it), moved in from the sides of the axes
+    ha = "left" if at < 0.2 else "right" if at > 0.8 else "center"
+    ax.annotate(f"recommended\nsize {xr:g}, K = {yr:.3g}", xy=(xr, yr),
+                xytext=(max(at - 0.04, 0.02) if ha == "left" else min(at + 0.04, 0.98)
+                        if ha == "right" else at, 0.03),
+                textcoords="axes fraction", ha=ha, va="bottom", fontsize="small",
+                arrowprops={"arrowstyle": "->", "color": "black", "shrinkB": 6})
+
+
 def sample_size_plot(sweep, *, axis: str = "n", fixed=None, held_too: str = "") -> Figure:
     """``total``, ``bias``, ``variance`` and ``rank_bottleneck`` against the sample size, log–log.
 

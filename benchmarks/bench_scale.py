@@ -14,7 +14,9 @@
     one product with the Cholesky factor) — target within 2×; against the same call by the
     engine before the inputs were shared (``--baseline PATH``: a checkout of that commit,
     e.g. ``git worktree add ../lingauss-old a24badb``), target at least 10× faster; and, for
-    reference, against 200 cold calls of today's engine.
+    reference, against 200 cold calls of today's engine. The same in prediction space (the
+    eigen route, a draw at a time, reusing what depends on ``X`` alone), against 200 cold
+    calls.
 (c) Few examples (``--few-d``, ``n = d/8``): the ``pca`` route, whose inputs are decomposed
     by the thin SVD of ``X`` when ``n <= d/4``, against Gram + ``eigh`` (the route otherwise).
 
@@ -164,6 +166,21 @@ def part_b(d, draws, repeats):
     return t_mc, t_draw, t_cold
 
 
+def part_b_prediction(d, draws, repeats):
+    """Prediction space, general basis (the eigen route, one draw at a time): a draw redoes
+    only what depends on the labels; the rest is computed for the first draw and reused."""
+    sample, teacher, general, _ = problem(d)
+    mc = lambda: lingauss.expected_divergence(teacher, general, fresh(sample),  # noqa: E731
+                                              monte_carlo=draws, seed=0, space="prediction")
+    t_mc = best_of(mc, repeats)[0]
+    samples = iter([fresh(sample) for _ in range(repeats)])
+    t_cold = best_of(lambda: lingauss.divergence(teacher, general, next(samples),
+                                                 space="prediction"), repeats)[0]
+    print(f"  d={d}, prediction space: {t_mc:7.3f} s = {t_mc / draws * 1e3:.1f} ms per draw, "
+          f"{draws * t_cold / t_mc:5.1f}× faster than {draws} cold calls "
+          f"({t_cold * 1e3:.1f} ms each)")
+
+
 def part_c(d, repeats):
     """Few examples (``n = d/8``): the ``pca`` route decomposes ``X`` by its thin SVD; against
     the Gram matrix + ``eigh`` it would otherwise need (and does for ``n > d/4``)."""
@@ -236,6 +253,7 @@ def main(argv=None):
                 t_old = baseline_mc(args.baseline, args.mc_d, args.draws, threads)
                 print(f"  the same with {args.baseline} (the engine before the inputs were "
                       f"shared): {t_old:.3f} s — now {t_old / t_mc:.1f}× faster (target >= 10)")
+            part_b_prediction(args.mc_d, args.draws, args.repeats)
             print("(c) few examples:")
             part_c(args.few_d, args.repeats)
         finally:

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import linalg as sla
 from scipy import optimize
 
+from ._memo import Recent
 from ._validation import IllConditioned
 
 # Below |x − 1| < _V_SERIES_RADIUS, v(x) is summed from its series in t = (x−1)/(x+1).
@@ -140,32 +141,46 @@ def chain_rule_kl(mean_p, cov_p, mean_q, cov_q, p: int, *, delta=None) -> dict:
     (0.5, 0.5, 0.0, 0.0)
     """
     rows, D = mean_p.shape
-    Lp, Lq = chol(cov_p), chol(cov_q)
+    Lq_aa, Lq_cc, Gq, variance, covariance = _COVARIANCE_PART(cov_p, cov_q, p, rows)
     dlt = mean_p - mean_q if delta is None else delta       # (R, D)
     a, c = slice(0, p), slice(p, D)
-    out = dict(bias=0.0, variance=0.0, bottleneck_mean=0.0, bottleneck_covariance=0.0)
+    out = dict(bias=0.0, variance=variance, bottleneck_mean=0.0,
+               bottleneck_covariance=covariance)
+    if p > 0:
+        # bias = ½ Δ_aᵀ Σ'_aa⁻¹ Δ_a
+        out["bias"] = 0.5 * _sq(solve_l(Lq_aa, dlt[:, a].T))
+    if p < D:
+        delta_c = dlt[:, c] if Gq is None else dlt[:, c] - dlt[:, a] @ Gq.T
+        out["bottleneck_mean"] = 0.5 * _sq(solve_l(Lq_cc, delta_c.T))
+    return out
+
+
+def _covariance_part(cov_p, cov_q, p: int, rows: int) -> tuple:
+    """What :func:`chain_rule_kl` takes from the covariances alone: ``(L'_aa, L'_cc, G'
+    (None when 0), variance, bottleneck_covariance)`` — the same for every label draw."""
+    D = cov_p.shape[0]
+    Lp, Lq = chol(cov_p), chol(cov_q)
+    a, c = slice(0, p), slice(p, D)
     diag = _is_diag(Lp) and _is_diag(Lq)
     if not diag:
         Lp, Lq = (np.diag(L) if _is_diag(L) else L for L in (Lp, Lq))
     blk = (lambda L, i, j: L[i]) if diag else (lambda L, i, j: L[i, j])
     Lp_aa, Lq_aa, Lp_cc, Lq_cc = blk(Lp, a, a), blk(Lq, a, a), blk(Lp, c, c), blk(Lq, c, c)
-    if p > 0:
-        # variance = KL(N(0, Σ_aa) ‖ N(0, Σ'_aa)) per row
-        out["variance"] = 0.5 * rows * _v_ratio_sum(Lp_aa, Lq_aa)
-        # bias = ½ Δ_aᵀ Σ'_aa⁻¹ Δ_a
-        out["bias"] = 0.5 * _sq(solve_l(Lq_aa, dlt[:, a].T))
+    # variance = KL(N(0, Σ_aa) ‖ N(0, Σ'_aa)) per row
+    variance = 0.5 * rows * _v_ratio_sum(Lp_aa, Lq_aa) if p > 0 else 0.0
+    Gq, covariance = None, 0.0
     if p < D:
-        if diag or p == 0:
-            delta_c = dlt[:, c]                              # G' = 0
-            cross = 0.0
-        else:
+        cross = 0.0
+        if not (diag or p == 0):
             # G' = L'_ca L'_aa⁻¹  (c, a)
             Gq = sla.solve_triangular(Lq_aa, Lq[c, a].T, lower=True, trans="T").T
-            delta_c = dlt[:, c] - dlt[:, a] @ Gq.T
             cross = _sq(solve_l(Lq_cc, Lp[c, a] - Gq @ Lp_aa))
-        out["bottleneck_mean"] = 0.5 * _sq(solve_l(Lq_cc, delta_c.T))
-        out["bottleneck_covariance"] = 0.5 * rows * (_v_ratio_sum(Lp_cc, Lq_cc) + cross)
-    return out
+        covariance = 0.5 * rows * (_v_ratio_sum(Lp_cc, Lq_cc) + cross)
+    return (np.array(Lq_aa), np.array(Lq_cc), Gq, variance, covariance)
+
+
+#: Within a loop over label draws the covariances repeat (lingauss._memo).
+_COVARIANCE_PART = Recent(_covariance_part, size=4)
 
 
 def mixture_slack(mean_ref, cov_ref, mean_mix, cov_cond, cov_extra, rows: int,

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import linalg as sla
 
 from ._eigen import Eigen, complete, eigen, statistic
+from ._memo import Recent
 from ._linalg import chol, svd
 from ._validation import LingaussError
 from .model import Sample, Student, Teacher
@@ -265,4 +266,9 @@ def setup(teacher: Teacher, student: Student, sample: Sample) -> Setup:
     moments = student_moments(teacher, student, eig.s, z, Bt, m)
     O = output_basis(student, r, whiten=moments.whiten, W_star=sample.W_star)
     return Setup(eig=eig, z=z, d=d, k=k, m=m, r=r, Bt=Bt,
-                 R=None if Bt is None else complete(Bt), a=a, M_T=M_T, moments=moments, O=O)
+                 R=None if Bt is None else _COMPLETION(Bt), a=a, M_T=M_T, moments=moments,
+                 O=O)
+
+
+#: Within a loop over label draws the width basis repeats (lingauss._memo).
+_COMPLETION = Recent(complete)

@@ -23,6 +23,7 @@ from ._linalg import (chain_rule_kl, chol, minimise_tau2, mixture_slack, solve_l
                       svdvals, tau2_profile)
 from ._gram import GramFactors, output_bases, tau2_rule
 from ._eigen import complete, numerical_rank
+from ._memo import Recent
 from ._problem import (Setup, complement_variance, is_pca, needs_truth, setup,
                        tau2_closed_form)
 from ._threads import blas_threads
@@ -253,7 +254,23 @@ def _kernels(teacher: Teacher, student: Student, st: Setup, space: str,
             delta=delta_w[:, :rho] * sq)
         floor = _rank_floor(M_T[:, :p] * sq[:p], tvar[:p], r)
         return [trained, complement], floor
-    Bt, R = st.Bt, st.R
+    Bt = st.Bt
+    p, Rp, cov_tau, cond, extra, cov_t, floor_cov = _PREDICTION_FRAME(
+        sq, Bt, st.R, mom.cov_cond, mom.extra if sampled else None, tvar, nu2, s[0])
+    trained = _Group(
+        rows=r, p=p, mean_s=(mean_s_w @ Bt.T)[:, :rho] * sq @ Rp,
+        cov_s0=cond if extra is None else cond + extra, cov_tau=cov_tau,
+        mean_t=mt[:r] @ Rp, cov_t=cov_t, cond0=cond if sampled else None, extra=extra)
+    floor = _rank_floor((M_T[:, :rho] * sq) @ Rp[:, :p], floor_cov, r)
+    return [trained, complement], floor
+
+
+def _prediction_frame(sq, Bt, R, cov_cond, extra, tvar, nu2: float, s_max: float) -> tuple:
+    """What the prediction-space kernels of a general basis take from the inputs, the bases
+    and the covariances alone (the same for every label draw): ``(p, R_p, cov_tau, cond,
+    extra, cov_t, cov_t on range(XᵀB))`` in the coordinates ``R_p`` of ``range(Xᵀ)`` that put
+    ``range(XᵀB)`` (dimension ``p``) first."""
+    rho, d = sq.shape[0], Bt.shape[0]
     G = sq[:, None] * Bt[:rho]                                 # (ρ, m) basis of range(XᵀB)
     UG, sv, _ = svd(G)
     p = numerical_rank(sv, G.shape)
@@ -265,20 +282,17 @@ def _kernels(teacher: Teacher, student: Student, st: Setup, space: str,
         out = Rp.T @ (sq[:, None] * full[:rho, :rho] * sq) @ Rp
         return 0.5 * (out + out.T)
 
-    noise_eye = nu2 * np.eye(rho)
-    cov_tau = push(zero_w, 1.0)
-    if np.max(np.abs(cov_tau)) <= 100 * np.finfo(float).eps * d * s[0]:
+    cov_tau = push(np.zeros((Bt.shape[1],) * 2), 1.0)
+    if np.max(np.abs(cov_tau)) <= 100 * np.finfo(float).eps * d * s_max:
         cov_tau = np.zeros_like(cov_tau)      # rounding only: B⊥ does not reach range(Xᵀ)
-    cond = push(mom.cov_cond, 0.0) + noise_eye
-    extra = push(mom.extra, 0.0) if sampled else None
-    trained = _Group(
-        rows=r, p=p, mean_s=(mean_s_w @ Bt.T)[:, :rho] * sq @ Rp,
-        cov_s0=cond if extra is None else cond + extra, cov_tau=cov_tau,
-        mean_t=mt[:r] @ Rp, cov_t=(Rp.T * tvar) @ Rp,
-        cond0=cond if sampled else None, extra=extra)
+    cond = push(cov_cond, 0.0) + nu2 * np.eye(rho)
+    pushed = None if extra is None else push(extra, 0.0)
     U_p = Rp[:, :p]
-    floor = _rank_floor((M_T[:, :rho] * sq) @ U_p, (U_p.T * tvar) @ U_p, r)
-    return [trained, complement], floor
+    return p, Rp, cov_tau, cond, pushed, (Rp.T * tvar) @ Rp, (U_p.T * tvar) @ U_p
+
+
+#: Within a loop over label draws the frame repeats (lingauss._memo).
+_PREDICTION_FRAME = Recent(_prediction_frame)
 
 
 def _tau2(student: Student, st: Setup, groups, space: str, direction: str) -> float:

@@ -21,6 +21,7 @@ from .divergence import TERMS, Decomposition, divergence
 from .model import Sample, SpectralDesign, Student, Teacher
 from .numeric import ModeInputs, expected_floor, spectral, sum_modes, teacher_weight
 from ._over_inputs import divergence_over_inputs
+from ._memo import remembering
 from .random_design import RandomDesign
 
 
@@ -203,8 +204,10 @@ def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Dec
     The inputs are paid for once: in parameter space with a general basis the Gram matrix
     and the Cholesky factors are built once and blocks of :data:`BLOCK` draws go through
     matrix products together (``lingauss/_gram.py``); otherwise every draw shares the
-    inputs' eigen-decomposition (cached by the set-up). A progress bar shows on a terminal,
-    and Ctrl-C stops the loop (KeyboardInterrupt).
+    inputs' eigen-decomposition (cached by the set-up), and within the loop what depends on
+    ``X`` alone — the completed width basis, the prediction-space frame, the covariances'
+    factors — is computed for the first draw and reused (``lingauss._memo``). A progress
+    bar shows on a terminal, and Ctrl-C stops the loop (KeyboardInterrupt).
     """
     rng = np.random.default_rng(seed)
     n = getattr(design, "n", None) or design.d
@@ -234,10 +237,11 @@ def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Dec
             rows += _block(teacher, student, factors, X, Ys, W_star, design.noise, r,
                            direction)
             continue
-        for Y in Ys:
-            smp = Sample(X, Y, W_star=W_star, noise=design.noise)
-            rows.append(divergence(teacher, student, smp, space=space,
-                                   direction=direction).as_dict())
+        with remembering():              # what depends on X alone is computed once
+            for Y in Ys:
+                smp = Sample(X, Y, W_star=W_star, noise=design.noise)
+                rows.append(divergence(teacher, student, smp, space=space,
+                                       direction=direction).as_dict())
     names = [name for name in TERMS if name in rows[0]]
     values = {name: np.array([row[name] for row in rows]) for name in names}
     mean_ = {name: float(np.mean(x)) for name, x in values.items()}

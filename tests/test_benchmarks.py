@@ -31,6 +31,7 @@ def test_bench_scale_runs_both_thread_settings_and_a_baseline(capsys):
     assert out.count("expected_divergence(monte_carlo=4)") == 2
     assert out.count(f"the same with {ROOT}") == 2
     assert out.count("d=32 n=4: pca divergence") == 2
+    assert out.count("d=24, prediction space") == 2
 
 
 def test_bench_divergence_agrees_with_the_dense_kl(capsys):

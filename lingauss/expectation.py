@@ -211,9 +211,11 @@ def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Dec
     """
     rng = np.random.default_rng(seed)
     n = getattr(design, "n", None) or design.d
+    batched = space == "parameter" and not is_pca(student)
+    # draw by draw, what is reused holds about 20 d × d arrays (lingauss._memo)
     check_memory(engine_bytes(design.d, n, design.k) + 8.0 * 6 * BLOCK * design.k
-                 * (design.d + n), "a Monte Carlo draw of the exact divergence",
-                 {"d": design.d, "k": design.k})
+                 * (design.d + n) + (0.0 if batched else 8.0 * 20 * design.d ** 2),
+                 "a Monte Carlo draw of the exact divergence", {"d": design.d, "k": design.k})
     if isinstance(design, SpectralDesign):
         X = np.diag(np.sqrt(design.eigenvalues))                     # (d, d) eigen coords
         W_star = design.signal
@@ -222,7 +224,6 @@ def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Dec
     X = np.array(X)
     X.setflags(write=False)                                          # one cached eigen
     mean = W_star @ X                                                # (k, n)
-    batched = space == "parameter" and not is_pca(student)
     if batched:
         m, r = student.resolve(X.shape[0], mean.shape[0])
         B = student.basis if isinstance(student.basis, np.ndarray) else \
@@ -231,13 +232,13 @@ def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Dec
             factors = GramFactors.build(teacher, student, X, B, direction=direction)
     rows = []
     blocks = [min(BLOCK, draws - start) for start in range(0, draws, BLOCK)]
-    for size in progress(blocks, desc="Monte Carlo draws (blocks)"):
-        Ys = mean + design.noise * rng.standard_normal((size,) + mean.shape)
-        if batched:
-            rows += _block(teacher, student, factors, X, Ys, W_star, design.noise, r,
-                           direction)
-            continue
-        with remembering():              # what depends on X alone is computed once
+    with remembering():                  # what depends on X alone is computed once
+        for size in progress(blocks, desc="Monte Carlo draws (blocks)"):
+            Ys = mean + design.noise * rng.standard_normal((size,) + mean.shape)
+            if batched:
+                rows += _block(teacher, student, factors, X, Ys, W_star, design.noise, r,
+                               direction)
+                continue
             for Y in Ys:
                 smp = Sample(X, Y, W_star=W_star, noise=design.noise)
                 rows.append(divergence(teacher, student, smp, space=space,

@@ -77,8 +77,9 @@ def test_monte_carlo_is_the_same_with_and_without_memory(space, direction, varia
 
 
 def test_a_monte_carlo_loop_computes_what_depends_on_x_alone_once(monkeypatch):
-    """Prediction space, general basis, 5 draws: the width basis's completion, the frame of
-    range(Xᵀ) and the covariances' factors (trained and complement rows) once each."""
+    """Prediction space, general basis, 70 draws (two blocks of the progress loop): the
+    width basis's completion, the frame of range(Xᵀ) and the covariances' factors (trained
+    and complement rows) once each."""
     import sys
 
     from lingauss import _linalg, _problem
@@ -97,5 +98,25 @@ def test_a_monte_carlo_loop_computes_what_depends_on_x_alone_once(monkeypatch):
     sample = lingauss.Sample.synthetic(12, 3, 20, noise=0.5, seed=4)
     lingauss.expected_divergence(lingauss.Teacher(3.0, 1.0),
                                  lingauss.Student(2.0, 2.0, alpha=0.3, basis=B, rank=2),
-                                 sample, monte_carlo=5, seed=2, space="prediction")
+                                 sample, monte_carlo=70, seed=2, space="prediction")
+    assert expectation.BLOCK < 70
     assert computed == {"completion": 1, "frame": 1, "covariances": 2}
+
+
+def test_the_memory_check_counts_what_a_draw_by_draw_loop_keeps(monkeypatch):
+    """d = 200, n = 20, k = 3: one draw ~2 MB and a block of draws ~2 MB; draw by draw the
+    reused parts add ~20 d × d arrays (6.4 MB). Under a 6 MB limit the batched parameter-space
+    loop runs and the prediction-space one is refused, naming the sizes."""
+    from lingauss._resources import ENV_MAX_MEMORY
+
+    rng = np.random.default_rng(0)
+    d, k, n = 200, 3, 20
+    sample = lingauss.Sample.synthetic(d, k, n, noise=0.5, seed=1)
+    B = np.linalg.qr(rng.standard_normal((d, 4)))[0]
+    teacher, student = lingauss.Teacher(3.0, 1.0), lingauss.Student(2.0, 2.0, basis=B, rank=2)
+    monkeypatch.setenv(ENV_MAX_MEMORY, "6M")
+    lingauss.expected_divergence(teacher, student, sample, monte_carlo=2, seed=0)
+    with pytest.raises(lingauss.LingaussError, match=r"Monte Carlo draw of the exact "
+                                                     r"divergence with d == 200, k == 3"):
+        lingauss.expected_divergence(teacher, student, sample, monte_carlo=2, seed=0,
+                                     space="prediction")

@@ -99,25 +99,10 @@ class Divided:
         return Divided(*(c.map(fn) if isinstance(c, Divided) else fn(c)
                          for c in (self.a, self.b, self.d)), self.level)
 
-    def sum(self) -> "Divided":
-        """The sum of every component over the last array axis (the modes), kept as length 1."""
-        return Divided(_sum(self.a), _sum(self.b), _sum(self.d), self.level)
-
-    def mean(self) -> "Divided":
-        """The mean of every component over the last array axis, kept as length 1."""
-        return Divided(_mean(self.a), _mean(self.b), _mean(self.d), self.level)
 
 
 def _reciprocal(x):
     return x.reciprocal() if isinstance(x, Divided) else 1.0 / x
-
-
-def _sum(x):
-    return x.sum() if isinstance(x, Divided) else np.sum(x, axis=-1, keepdims=True)
-
-
-def _mean(x):
-    return x.mean() if isinstance(x, Divided) else np.mean(x, axis=-1, keepdims=True)
 
 
 def variable(x0, x1, level: int = 1) -> Divided:

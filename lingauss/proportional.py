@@ -258,10 +258,10 @@ def risk_equivalent(gamma, ridge, *, eigenvalues, signal, noise, outputs: int = 
         kd = 1.0 / (1.0 - T["01"])
         # h = κ/(σ + κ): h₀ = κ₀U₀, h₁ = κ₁U₁, h[λ̄₀, λ̄₁] = σκ_d U₀U₁;  u[λ̄₀, λ̄₁] = −κ_d U₀U₁
         N = symmetric(k0 * k0 * S["00"][:, :1], k1 * k1 * S["11"][:, :1],
-                       k0 * k1 * S["01"][:, :1], k0 * kd * S["0d"][:, 1:2],
-                       k1 * kd * S["1d"][:, 1:2], kd * kd * S["dd"][:, 2:3])  # κ_aκ_b q_ab
+                      k0 * k1 * S["01"][:, :1], k0 * kd * S["0d"][:, 1:2],
+                      k1 * kd * S["1d"][:, 1:2], kd * kd * S["dd"][:, 2:3])   # κ_aκ_b q_ab
         E = symmetric(1.0 - T["00"], 1.0 - T["11"], 1.0 - T["01"], kd * T["0d"],
-                       kd * T["1d"], -kd * kd * T["dd"])                    # 1 − τ_ab
+                      kd * T["1d"], -kd * kd * T["dd"])                     # 1 − τ_ab
         bias_ab = N / E                                                    # B(a, b)
         var_ab = 1.0 / E - 1.0                                             # V = τ/(1 − τ)
         omega = (1.0 - alpha) * ridge

@@ -233,6 +233,15 @@ def test_the_frontier_note_is_off_every_design_and_line(style, recommended):
                               f"K = {ks[recommended]:.3g}"
 
 
+@pytest.mark.parametrize("kind", PLOT_KINDS)
+def test_every_kind_draws_in_its_style(kind, figures):
+    """Regression: a helper inserted above sample_size_plot took its @styled decorator, and
+    the figure came out at paper size with the default fonts."""
+    for style in ("default", "paper"):
+        ax = figures[kind, style].panels[0]
+        assert ax.xaxis.label.get_fontsize() == pytest.approx(STYLES[style].font_size), style
+
+
 def test_every_title_names_what_is_held(figures):
     """Computed from the spec, not from the figures' code: the width m and rank r held by a
     sweep, the student's ridge λ_S unless it is an axis."""

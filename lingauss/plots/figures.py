@@ -228,7 +228,6 @@ def frontier_plot(sizes, divergences, *, pareto=None, recommended=None, budget=N
     return fig
 
 
-@styled
 def _note(ax, xr, yr, lowest) -> None:
     """"recommended, size, K" in a band below every design (the lowest quarter of the axes,
     made by lowering the y limit): never over a marker or a line, at any figure size."""
@@ -250,6 +249,7 @@ def _note(ax, xr, yr, lowest) -> None:
                 arrowprops={"arrowstyle": "->", "color": "black", "shrinkB": 6})
 
 
+@styled
 def sample_size_plot(sweep, *, axis: str = "n", fixed=None, held_too: str = "") -> Figure:
     """``total``, ``bias``, ``variance`` and ``rank_bottleneck`` against the sample size, log–log.
 

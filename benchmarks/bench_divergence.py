@@ -51,12 +51,27 @@ def dense_kl(teacher, student, sample):
 
 
 def best_of(fn, repeats):
+    """``(best time, last value)`` of ``repeats`` calls of ``fn``."""
     times, value = [], None
     for _ in range(repeats):
         t0 = time.perf_counter()
         value = fn()
         times.append(time.perf_counter() - t0)
     return min(times), value
+
+
+def fresh(sample):
+    """The same problem in new arrays: nothing of the inputs is cached."""
+    return lingauss.Sample(sample.X.copy(), sample.Y.copy(), W_star=sample.W_star,
+                           noise=sample.noise)
+
+
+def cold_call(teacher, student, sample, repeats: int, **options):
+    """``best_of`` ``divergence`` on ``repeats`` fresh copies of the sample, made before the
+    clock starts (copying new arrays costs page faults that are not the engine's)."""
+    samples = iter([fresh(sample) for _ in range(repeats)])
+    return best_of(lambda: lingauss.divergence(teacher, student, next(samples), **options),
+                   repeats)
 
 
 def main(argv=None):
@@ -77,26 +92,14 @@ def main(argv=None):
 
     from threadpoolctl import threadpool_limits
 
-    def fresh():
-        """The sample in new arrays: nothing of the inputs is cached."""
-        return lingauss.Sample(sample.X.copy(), sample.Y.copy(), W_star=sample.W_star,
-                               noise=sample.noise)
-
-    def cold_time():
-        """The best time of ``divergence`` on fresh samples made before the clock starts
-        (copying new arrays costs page faults that are not the engine's)."""
-        samples = iter([fresh() for _ in range(args.repeats)])
-        return best_of(lambda: lingauss.divergence(teacher, student, next(samples)),
-                       args.repeats)
-
     print(f"problem: d={args.d} k={args.k} n={args.n} width={args.width} rank={args.rank} "
           f"(kd = {args.k * args.d}), user basis and projector")
-    lingauss.divergence(teacher, student, fresh())                # imports, lambdified terms
+    lingauss.divergence(teacher, student, fresh(sample))          # imports, lambdified terms
     results = {}
     for threads in ("default", "one"):
         limit = threadpool_limits(limits=1) if threads == "one" else None
         try:
-            t_cold, dec = cold_time()
+            t_cold, dec = cold_call(teacher, student, sample, args.repeats)
             lingauss.divergence(teacher, student, sample)         # fill the inputs' cache
             t_warm, _ = best_of(lambda: lingauss.divergence(teacher, student, sample),
                                 args.repeats)

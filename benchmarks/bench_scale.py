@@ -30,7 +30,6 @@ Run: ``python benchmarks/bench_scale.py [--d 256 512 1024 2048 4096] [--repeats 
 from __future__ import annotations
 
 import argparse
-import time
 import tracemalloc
 
 import numpy as np
@@ -38,15 +37,7 @@ from scipy import linalg as sla
 from threadpoolctl import threadpool_limits
 
 import lingauss
-
-
-def best_of(fn, repeats: int):
-    times, value = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), value
+from bench_divergence import best_of, cold_call, fresh     # one timer and cold call
 
 
 def problem(d: int, seed: int = 0, n: int | None = None):
@@ -59,12 +50,6 @@ def problem(d: int, seed: int = 0, n: int | None = None):
     general = lingauss.Student(3.0, 2.0, alpha=0.3, basis=B, rank=r, rank_rule="oracle")
     pca = lingauss.Student(3.0, 2.0, alpha=0.3, width=m, rank=r, rank_rule="oracle")
     return sample, teacher, general, pca
-
-
-def fresh(sample):
-    """The same problem in new arrays: nothing of the inputs is cached."""
-    return lingauss.Sample(sample.X.copy(), sample.Y.copy(), W_star=sample.W_star,
-                           noise=sample.noise)
 
 
 def limits(sample, repeats: int):
@@ -84,13 +69,6 @@ def limits(sample, repeats: int):
     with threadpool_limits(limits=1):
         one = measure()
     return min(here[0], one[0]), min(here[1], one[1])
-
-
-def cold_call(teacher, student, sample, repeats: int) -> float:
-    """The best time of ``divergence`` on ``repeats`` fresh copies of the sample (made before
-    the clock starts: copying new arrays costs page faults that are not the engine's)."""
-    samples = iter([fresh(sample) for _ in range(repeats)])
-    return best_of(lambda: lingauss.divergence(teacher, student, next(samples)), repeats)[0]
 
 
 def peak_arrays(teacher, student, sample) -> float:
@@ -123,8 +101,8 @@ def part_a(ds, repeats):
         sample, teacher, general, pca = problem(d)
         reps = max(repeats, 10) if d <= 512 else repeats       # milliseconds: take more
         lim_gen, lim_pca = limits(sample, reps)
-        t_gen = cold_call(teacher, general, sample, reps)
-        t_pca = cold_call(teacher, pca, sample, reps)
+        t_gen = cold_call(teacher, general, sample, reps)[0]
+        t_pca = cold_call(teacher, pca, sample, reps)[0]
         mem = peak_arrays(teacher, general, sample)
         mem_pca = peak_arrays(teacher, pca, sample)
         rows.append((d, t_gen, lim_gen, t_pca, lim_pca, mem, mem_pca))
@@ -158,7 +136,7 @@ def part_b(d, draws, repeats):
     with threadpool_limits(limits=1):                                 # its best setting
         t_one, _ = best_of(lambda: [per_draw() for _ in range(20)], repeats)
     t_draw = min(t_draw, t_one) / 20
-    t_cold = cold_call(teacher, general, sample, repeats)
+    t_cold = cold_call(teacher, general, sample, repeats)[0]
     print(f"  d={d}: expected_divergence(monte_carlo={draws}) {t_mc:7.3f} s = "
           f"{t_mc / (draws * t_draw):5.2f}× {draws} × the per-draw limit "
           f"({t_draw * 1e3:.3f} ms; target <= 2) and {draws * t_cold / t_mc:6.1f}× faster "
@@ -173,9 +151,7 @@ def part_b_prediction(d, draws, repeats):
     mc = lambda: lingauss.expected_divergence(teacher, general, fresh(sample),  # noqa: E731
                                               monte_carlo=draws, seed=0, space="prediction")
     t_mc = best_of(mc, repeats)[0]
-    samples = iter([fresh(sample) for _ in range(repeats)])
-    t_cold = best_of(lambda: lingauss.divergence(teacher, general, next(samples),
-                                                 space="prediction"), repeats)[0]
+    t_cold = cold_call(teacher, general, sample, repeats, space="prediction")[0]
     print(f"  d={d}, prediction space: {t_mc:7.3f} s = {t_mc / draws * 1e3:.1f} ms per draw, "
           f"{draws * t_cold / t_mc:5.1f}× faster than {draws} cold calls "
           f"({t_cold * 1e3:.1f} ms each)")
@@ -192,7 +168,7 @@ def part_c(d, repeats):
     t_gram_eigh = best_of(gram_eigh, repeats)[0]
     with threadpool_limits(limits=1):
         t_gram_eigh = min(t_gram_eigh, best_of(gram_eigh, repeats)[0])
-    t_pca = cold_call(teacher, pca, sample, repeats)
+    t_pca = cold_call(teacher, pca, sample, repeats)[0]
     print(f"  d={d} n={sample.n}: pca divergence {t_pca:7.3f} s = {t_pca / t_gram_eigh:5.2f}× "
           f"Gram + eigh ({t_gram_eigh:.3f} s), which the thin SVD of X replaces")
 

@@ -12,6 +12,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def benchmarks_importable(monkeypatch):
+    """As when a benchmark runs as a script: its folder is on the path (bench_scale imports
+    bench_divergence's timer)."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+
+
 def bench(name):
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)

@@ -32,8 +32,9 @@ import time
 import numpy as np
 
 import lingauss
-from lingauss.proportional import divergence_equivalent, risk_equivalent
-from lingauss.random_design import RandomDesign, deterministic_risk
+from lingauss.averages.deterministic import deterministic_risk
+from lingauss.averages.equivalents import divergence_equivalent, risk_equivalent
+from lingauss.model.random_design import RandomDesign
 
 
 def spectrum(p: int):

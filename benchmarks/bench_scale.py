@@ -33,11 +33,11 @@ import argparse
 import tracemalloc
 
 import numpy as np
+from bench_divergence import best_of, cold_call, fresh  # one timer and cold call
 from scipy import linalg as sla
 from threadpoolctl import threadpool_limits
 
 import lingauss
-from bench_divergence import best_of, cold_call, fresh     # one timer and cold call
 
 
 def problem(d: int, seed: int = 0, n: int | None = None):

@@ -48,9 +48,9 @@ import sys
 import time
 
 import numpy as np
+from bench_divergence import best_of  # the same best-of-N timer (this folder)
 
 import lingauss
-from bench_divergence import best_of   # the same best-of-N timer (this folder)
 
 D, K, N = 2048, 32, 4096
 BETA_T, LAMBDA_T, BETA_S, LAMBDA_S = 4.0, 1.0, 4.0, 2.0

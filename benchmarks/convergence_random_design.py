@@ -29,8 +29,9 @@ import numpy as np
 from scipy.linalg import eigvalsh_tridiagonal
 
 import lingauss
-from lingauss.proportional import divergence_equivalent, risk_equivalent
-from lingauss.random_design import RandomDesign, deterministic_risk
+from lingauss.averages.deterministic import deterministic_risk
+from lingauss.averages.equivalents import divergence_equivalent, risk_equivalent
+from lingauss.model.random_design import RandomDesign
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -138,9 +139,9 @@ def main(argv=None) -> int:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from lingauss.plots import save, use_style
-
     from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    from lingauss.plots import save, use_style
 
     with use_style("paper"):
         fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.7))

@@ -19,9 +19,9 @@ import tempfile
 import numpy as np
 from matplotlib import image
 
-from lingauss.latex import document
-from lingauss.spec import default_spec
-from lingauss.tables import table
+from lingauss._core.latex import document
+from lingauss.io.spec import default_spec
+from lingauss.report.tables import table
 
 OUT = pathlib.Path(__file__).resolve().parent / "img" / "closed-form-table.png"
 MARGIN = 12          # pixels of white around the table

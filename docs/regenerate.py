@@ -18,8 +18,8 @@ import subprocess
 import sys
 
 from lingauss.cli import main
-from lingauss.spec import default_spec
-from lingauss.tables import closed_form_table
+from lingauss.io.spec import default_spec
+from lingauss.report.tables import closed_form_table
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- BEGIN closed-form table -->\n", "\n<!-- END closed-form table -->"

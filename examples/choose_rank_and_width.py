@@ -29,7 +29,7 @@ import pathlib
 import numpy as np
 
 import lingauss
-from lingauss.design import Candidate, pareto
+from lingauss.explore.design import Candidate, pareto
 
 FRACTION = 0.10          # the budget: E K <= (1 + FRACTION) · E K(full-size student)
 

@@ -34,7 +34,7 @@ import pathlib
 import numpy as np
 
 import lingauss
-from lingauss.tables import render
+from lingauss.report.render import render
 
 
 def problem():

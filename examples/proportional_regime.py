@@ -29,8 +29,8 @@ import pathlib
 import numpy as np
 
 import lingauss
-from lingauss.gamma_sweep import gamma_sweep
-from lingauss.plots.proportional import gamma_plot
+from lingauss.explore.gamma_sweep import gamma_sweep
+from lingauss.plots.gamma import gamma_plot
 
 
 def problem():

@@ -31,10 +31,9 @@ import numpy as np
 from scipy import optimize
 
 import lingauss
-from lingauss import Chain, Sample, SpectralDesign, Student, Teacher, optimal_weights
-from lingauss import plots
-from lingauss.tables import render
-from lingauss.weights import one_step_xi
+from lingauss import Chain, Sample, SpectralDesign, Student, Teacher, optimal_weights, plots
+from lingauss.chains.weights import one_step_xi
+from lingauss.report.render import render
 
 
 def best_over_lambda(fn, lo=1e-3, hi=1e6):

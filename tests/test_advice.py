@@ -19,11 +19,11 @@ import pytest
 
 import lingauss
 from lingauss import SpectralDesign, Student, Teacher, expected_divergence
-from lingauss.advice import explain
-from lingauss.design import pareto_mask, recommend
-from lingauss.problem import as_problem
-from lingauss.spec import default_spec, default_spec_text
-from lingauss.tuning import best_hyperparameters
+from lingauss.explore.advice import explain
+from lingauss.explore.design import pareto_mask, recommend
+from lingauss.explore.problem import as_problem
+from lingauss.explore.tuning import best_hyperparameters
+from lingauss.io.spec import default_spec, default_spec_text
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SPEC = default_spec()

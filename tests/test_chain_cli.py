@@ -11,12 +11,10 @@ import re
 
 import numpy as np
 import pytest
-
-from lingauss import Chain, LingaussError, Sample, Student, Teacher, load_spec, \
-    optimal_weights
-from lingauss.chain_report import chain_report, plan_generations
-
 from _cli import cli, write_spec
+
+from lingauss import Chain, LingaussError, Sample, Student, Teacher, load_spec, optimal_weights
+from lingauss.chains.report import chain_report, plan_generations
 
 CHAIN = """
 [data]

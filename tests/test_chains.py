@@ -1,6 +1,6 @@
 """Independent verification of distillation chains (``lingauss.Chain``; docs/model.md §3, §4,
 §8) and of their symbolic derivation (``lingauss.symbolic.chains`` and the generated
-``lingauss/_generated_chains.py``).
+``lingauss/engine/generated_chains.py``).
 
 Test groups
 -----------
@@ -27,7 +27,7 @@ Risk of a chain
     A one-step chain's risk is :func:`lingauss.risk` of the teacher and student; generation 0
     is the teacher's risk.
 Symbolic
-    ``lingauss/_generated_chains.py`` is exactly what a fresh derivation writes; every
+    ``lingauss/engine/generated_chains.py`` is exactly what a fresh derivation writes; every
     generated function equals the lambdified fresh expression at random points; the derived
     expressions equal our hand-written ones (``sympy.simplify(derived − typed) == 0``): the
     generation step, the teacher's filter, the unrolled chain filter, the per-mode risk
@@ -45,15 +45,15 @@ import re
 import numpy as np
 import pytest
 import sympy as sp
+from _chain_reference import dense_chain, kl_gauss, orthonormal, vec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from _chain_reference import dense_chain, kl_gauss, orthonormal, vec
-from lingauss import (Chain, LingaussError, Sample, SpectralDesign, Student, Teacher,
-                      divergence, risk)
-from lingauss import _generated_chains as generated
-from lingauss._dense_chain import chain_reference
+from lingauss import (Chain, LingaussError, Sample, SpectralDesign, Student, Teacher, divergence,
+                      risk)
+from lingauss.engine import generated_chains as generated
 from lingauss.symbolic import chains as derive
+from tests.references.dense_chain import chain_reference
 
 RTOL = 1e-9
 ATOL = 1e-12

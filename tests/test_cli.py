@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from lingauss import divergence, load_spec
-from lingauss.divergence import TERMS
-from lingauss.spec import default_spec, default_spec_text
+from lingauss.io.spec import default_spec, default_spec_text
+from lingauss.model.results import TERMS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -262,8 +262,9 @@ def test_derive_prints_every_term_of_both_regimes():
                      for name in ("variance", "bias", "bottleneck_mean",
                                   "bottleneck_covariance", "rank_bottleneck", "total")]
     # the printed forms parse back to the derived ones
-    from lingauss import symbolic as S
     import sympy as sp
+
+    from lingauss import symbolic as S
 
     names = {a.name: a for a in S.ARGS["expected"]} | {"v": S.v}
     forms = S.derive()

@@ -14,14 +14,13 @@ import sys
 
 import numpy as np
 import pytest
+from _cli import write_spec
 
 import lingauss
 from lingauss import LingaussError, divergence
 from lingauss.cli import main
-from lingauss.design import explore
-from lingauss.spec import loads_spec
-
-from _cli import write_spec
+from lingauss.explore.design import explore
+from lingauss.io.spec import loads_spec
 
 SPEC_TEXT = """
 [data]

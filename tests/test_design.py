@@ -8,17 +8,18 @@ import pathlib
 
 import numpy as np
 import pytest
+from _cli import write_spec
 
 import lingauss
 from lingauss import LingaussError, divergence
-from lingauss import design as D
-from lingauss import tuning as Tn
-from lingauss import tables as T
 from lingauss.cli import PLOT_KINDS, main
-from lingauss.divergence import TERMS, kernel_set_up
-from lingauss.spec import default_spec, loads_spec
-
-from _cli import write_spec
+from lingauss.engine.divergence import kernel_set_up
+from lingauss.explore import design as D
+from lingauss.explore import tuning as Tn
+from lingauss.io.spec import default_spec, loads_spec
+from lingauss.model.results import TERMS
+from lingauss.report import tables as T
+from lingauss.report.formats import TABLE_FORMATS
 
 SMALL_TEXT = """
 [data]
@@ -258,7 +259,7 @@ def test_plot_cli_bad_output_writes_nothing(small_spec, tmp_path, capsys):
                       f"{PLOT_KINDS}.")
 
 
-@pytest.mark.parametrize("fmt", T.FORMATS)
+@pytest.mark.parametrize("fmt", TABLE_FORMATS)
 def test_table_cli(fmt, small_spec, capsys):
     assert main(["table", str(small_spec), "--kind", "sweep", "--format", fmt]) == 0
     assert capsys.readouterr().out.strip() == T.sweep_table(SMALL, fmt).strip()

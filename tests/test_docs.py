@@ -69,8 +69,8 @@ def test_api_and_cli_reference_are_generated(site):
 
     for name in lingauss.__all__:
         assert f'id="lingauss.{name}"' in front, name
-    assert 'id="lingauss.sweep.Sweep.to_xarray"' in page(site, "api/sweep.html")
-    assert 'id="lingauss.design.recommend"' in page(site, "api/design.html")
+    assert 'id="lingauss.explore.sweep.Sweep.to_xarray"' in page(site, "api/sweep.html")
+    assert 'id="lingauss.explore.design.recommend"' in page(site, "api/design.html")
     cli = page(site, "cli.html")
     from lingauss.cli import build_parser
 

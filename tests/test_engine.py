@@ -8,7 +8,7 @@ import pytest
 
 import lingauss
 from lingauss import LingaussError, Sample, Student, Teacher, divergence
-from lingauss._linalg import vfun
+from lingauss.engine.linalg import vfun
 
 TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
          "bottleneck_covariance", "rank_floor", "convexity_bound", "convexity_slack")

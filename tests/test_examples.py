@@ -244,7 +244,7 @@ def test_proportional_regime_double_descent_and_interval(runs):
     recomputed from the equivalents at the script's problem: the printed peak is a grid point
     above both neighbours, the printed interval's ends are grid points where the comparison
     flips, and the Monte Carlo deviations stay below 4 standard errors."""
-    from lingauss.gamma_sweep import gamma_sweep
+    from lingauss.explore.gamma_sweep import gamma_sweep
 
     text = stdout(runs, "proportional_regime")
     mod = example("proportional_regime")

@@ -24,9 +24,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from lingauss import (Sample, SpectralDesign, Student, Teacher, divergence,
-                      expected_divergence, sweep)
-from lingauss._linalg import vfun
+from lingauss import (Sample, SpectralDesign, Student, Teacher, divergence, expected_divergence,
+                      sweep)
+from lingauss.engine.linalg import vfun
 
 DPS = 50
 SPACES = ("parameter", "prediction")

@@ -18,17 +18,16 @@ import json
 
 import numpy as np
 import pytest
+from _cli import cli, write_spec
 
 import lingauss
 from lingauss import LingaussError, RandomDesign, Sample, Student, Teacher
-from lingauss.excess_risk import risk
-from lingauss.expectation import expected_divergence
-from lingauss.gamma_sweep import at_sample_size, gamma_sweep, gamma_width_grid
-from lingauss.random_design import (deterministic_divergence, deterministic_risk,
-                                    divergence_terms, risk_terms)
-from lingauss.spec import loads_spec
-
-from _cli import cli, write_spec
+from lingauss.averages.deterministic import (deterministic_divergence, deterministic_risk,
+                                             divergence_terms, risk_terms)
+from lingauss.averages.labels import expected_divergence
+from lingauss.chains.risk import risk
+from lingauss.explore.gamma_sweep import at_sample_size, gamma_sweep, gamma_width_grid
+from lingauss.io.spec import loads_spec
 
 RANDOM_SPEC = """
 [data]
@@ -224,7 +223,7 @@ def test_gamma_sweep_displays_and_exports():
 # ------------------------------------------------------------------------------------------
 
 def test_gamma_plot_draws_the_curves_and_the_points():
-    from lingauss.plots.proportional import gamma_plot, gamma_width_heatmap
+    from lingauss.plots.gamma import gamma_plot, gamma_width_heatmap
 
     design = RandomDesign.power_law(d=12, k=2, n=24)
     sw = gamma_sweep(Teacher(1.0, 0.5), Student(1.0, 2.0), design, monte_carlo=4, seed=0,

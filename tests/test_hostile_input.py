@@ -82,7 +82,7 @@ from _signals import default_sigint
 
 from lingauss import (LingaussError, Sample, SpectralDesign, Student, Teacher, check_formula,
                       divergence, expected_divergence, load_spec, sweep)
-from lingauss.spec import loads_spec
+from lingauss.io.spec import loads_spec
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PROFILE = os.environ.get("LINGAUSS_HYPOTHESIS_PROFILE", "ci")
@@ -1257,7 +1257,7 @@ def _where(exc) -> str:
     if frame is None:
         return "?"
     name = pathlib.Path(frame.filename).name
-    if name == "_generated.py":                 # one group for the generated per-mode terms
+    if name == "generated.py":                  # one group for the generated per-mode terms
         return f"{name}, the generated per-mode terms"
     return f"{name} in {frame.name}"
 
@@ -1741,7 +1741,6 @@ def test_command_line_monte_carlo_standard_errors_are_finite_json():
     squared deviations overflowed — JSON ``Infinity`` and exit 0. The standard errors are now
     computed on scaled values: a finite result, valid JSON (no Infinity, no NaN), exit 0."""
     import json as _json
-
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -182,7 +182,7 @@ def test_the_log_check_catches_an_overfull_box_and_an_error(tmp_path):
 def test_width_estimate_agrees_with_pdflatex(preamble, tmp_path):
     """Two routes to a formula's width: :func:`lingauss.latex.math_width` (used to break
     lines) and pdflatex's ``\\settowidth``; they agree within 20 %."""
-    from lingauss.latex import math_width
+    from lingauss._core.latex import math_width
     from lingauss.symbolic import derive
     from lingauss.symbolic.layout import display_latex
     from lingauss.symbolic.present import display_form

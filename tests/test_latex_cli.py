@@ -11,10 +11,10 @@ import re
 
 import pytest
 
-from lingauss import latex
+from lingauss._core import latex
 from lingauss.cli import main
-from lingauss.divergence import divergence
-from lingauss.spec import default_spec
+from lingauss.engine.divergence import divergence
+from lingauss.io.spec import default_spec
 
 
 def run(*args):
@@ -90,7 +90,7 @@ def test_divergence_table_numbers_are_four_significant_figures_in_s_columns(tmp_
 
 
 def test_text_cells_and_headers_are_ascii():
-    from lingauss.latex_tables import table
+    from lingauss.report.latex_tables import table
 
     text = table(("routes", "detail"), [("closed form vs Monte Carlo", "max |z| ≤ 4σ — ok")],
                  caption="Checks.", label="tab:x")

@@ -16,7 +16,7 @@ from scipy import optimize
 
 import lingauss
 from lingauss import Chain, Sample, SpectralDesign, Student, Teacher, optimal_weights
-from lingauss.weights import one_step_xi
+from lingauss.chains.weights import one_step_xi
 
 
 def ridge_risk(design, lam):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import lingauss
-import lingauss.expectation as expectation
-from lingauss import _memo
+import lingauss.averages.labels as expectation
+from lingauss._core import memo as _memo
 
 
 def test_equal_arguments_reuse_and_any_change_recomputes():
@@ -82,7 +82,8 @@ def test_a_monte_carlo_loop_computes_what_depends_on_x_alone_once(monkeypatch):
     and complement rows) once each."""
     import sys
 
-    from lingauss import _linalg, _problem
+    from lingauss.engine import linalg as _linalg
+    from lingauss.engine import setup as _problem
 
     memos = {"completion": _problem._COMPLETION,
              "frame": sys.modules["lingauss.divergence"]._PREDICTION_FRAME,
@@ -107,7 +108,7 @@ def test_the_memory_check_counts_what_a_draw_by_draw_loop_keeps(monkeypatch):
     """d = 200, n = 20, k = 3: one draw ~2 MB and a block of draws ~2 MB; draw by draw the
     reused parts add ~20 d × d arrays (6.4 MB). Under a 6 MB limit the batched parameter-space
     loop runs and the prediction-space one is refused, naming the sizes."""
-    from lingauss._resources import ENV_MAX_MEMORY
+    from lingauss._core.resources import ENV_MAX_MEMORY
 
     rng = np.random.default_rng(0)
     d, k, n = 200, 3, 20

@@ -19,8 +19,8 @@ import pytest
 import lingauss
 from lingauss import (LingaussError, Sample, SpectralDesign, Student, Teacher, divergence,
                       expected_divergence, sweep)
-from lingauss.divergence import TERMS
-from lingauss.numeric import mode_terms, spectral_route
+from lingauss.engine.spectral import mode_terms, spectral_route
+from lingauss.model.results import TERMS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TEACHER = Teacher(2.0, 1.3)

@@ -19,9 +19,9 @@ from matplotlib.text import Text
 import lingauss
 from lingauss import LingaussError
 from lingauss.cli import main
+from lingauss.io.spec import default_spec
 from lingauss.plots import (PLOT_KINDS, STYLES, LingaussFigure, bounds_plot, figure, save,
                             terms_plot, use_style)
-from lingauss.spec import default_spec
 
 PNG = b"\x89PNG\r\n\x1a\n"
 PDFFONTS = shutil.which("pdffonts")

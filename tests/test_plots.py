@@ -16,10 +16,10 @@ from matplotlib.colors import LogNorm
 
 import lingauss
 from lingauss import LingaussError
-from lingauss.sweep import Sweep
-from lingauss.design import pareto_mask as _pareto_mask
-from lingauss.plots import (COLOURS, frontier_plot, heatmap, sample_size_plot,
-                            save, soft_labels_plot, terms_plot)
+from lingauss.explore.design import pareto_mask as _pareto_mask
+from lingauss.explore.sweep import Sweep
+from lingauss.plots import (COLOURS, frontier_plot, heatmap, sample_size_plot, save,
+                            soft_labels_plot, terms_plot)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 DESIGN = lingauss.SpectralDesign.power_law(d=64, k=8, n=128)

@@ -13,9 +13,9 @@ import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
 from lingauss import symbolic as S
-from lingauss.model import SOFT_LABELS, SPACES
-from lingauss.symbolic.present import (DEFINITIONS, a_i, abbreviations_used, b_i,
-                                       display_form, expand_definitions, fold_v, g_i, h_i)
+from lingauss.model.options import SOFT_LABELS, SPACES
+from lingauss.symbolic.present import (DEFINITIONS, a_i, abbreviations_used, b_i, display_form,
+                                       expand_definitions, fold_v, g_i, h_i)
 
 COMBOS = list(itertools.product(SPACES, SOFT_LABELS, ("forward", "reverse", "symmetric"),
                                 S.FLAVOURS))
@@ -72,7 +72,7 @@ def test_display_forms_equal_the_derived_ones(space, soft, direction, flavour):
 
 
 def test_display_forms_are_shorter_and_use_the_abbreviations():
-    from lingauss.latex import math_width
+    from lingauss._core.latex import math_width
     from lingauss.symbolic.layout import display_latex
 
     forms = S.derive()
@@ -110,7 +110,7 @@ def test_derive_is_unchanged_by_display():
 
 
 def test_fold_v_and_asymptotic_display_forms_are_equal():
-    from lingauss.tables import asymptotics
+    from lingauss.report.tables import asymptotics
 
     x, y, c = sp.symbols("x y c", positive=True)
     assert fold_v(c * (x / y - 1 - sp.log(x) + sp.log(y))) == c * S.v(x / y)

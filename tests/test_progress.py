@@ -16,7 +16,7 @@ import time
 import pytest
 from _signals import default_sigint
 
-from lingauss import _progress
+from lingauss._core import progress as _progress
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals need POSIX")
 
@@ -111,8 +111,11 @@ def test_every_long_loop_goes_through_progress(monkeypatch):
     """Monte Carlo expectations, check --full, bounds with Monte Carlo, sweeps through the
     exact engine and recommend's search each name their bar (recorded, not drawn)."""
     import lingauss
-    from lingauss import bounds, check, design, expectation
-    from lingauss.spec import loads_spec
+    from lingauss import bounds
+    from lingauss.averages import labels as expectation
+    from lingauss.explore import design
+    from lingauss.io.spec import loads_spec
+    from lingauss.verify import routes as check
 
     seen = []
 

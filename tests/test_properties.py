@@ -42,9 +42,8 @@ import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
-from lingauss.divergence import kernel_set_up
-from lingauss import (Sample, SpectralDesign, Student, Teacher, divergence,
-                      expected_divergence)
+from lingauss import Sample, SpectralDesign, Student, Teacher, divergence, expected_divergence
+from lingauss.engine.divergence import kernel_set_up
 
 SPACES = ("parameter", "prediction")
 DIRECTIONS = ("forward", "reverse", "symmetric")

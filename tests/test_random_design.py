@@ -33,13 +33,14 @@ from scipy.linalg import eigvalsh_tridiagonal
 from scipy.optimize import minimize_scalar
 
 import lingauss
-from lingauss import Chain, LingaussError, SpectralDesign, Student, Teacher
-from lingauss.proportional import (divergence_equivalent, kappa, log_det_equivalent,
-                                   risk_equivalent)
-from lingauss.random_design import (RandomDesign, deterministic_divergence,
-                                    deterministic_risk, expected_over_inputs)
 import lingauss.symbolic
-from lingauss.symbolic import proportional as symbolic
+from lingauss import Chain, LingaussError, SpectralDesign, Student, Teacher
+from lingauss.averages.deterministic import deterministic_divergence, deterministic_risk
+from lingauss.averages.equivalents import (divergence_equivalent, kappa, log_det_equivalent,
+                                           risk_equivalent)
+from lingauss.averages.inputs import expected_over_inputs
+from lingauss.model.random_design import RandomDesign
+from lingauss.symbolic import equivalents as symbolic
 
 v = lambda t: t - 1 - np.log(t)  # noqa: E731
 

@@ -50,14 +50,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from _chain_reference import dense_chain, dense_risk, excess_loss, orthonormal, simulate_chain
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from _chain_reference import (dense_chain, dense_risk, excess_loss, orthonormal,
-                              simulate_chain)
 from lingauss import Chain, LingaussError, Sample, SpectralDesign, Student, Teacher, risk
-from lingauss.excess_risk import chain_risk, spectral_eligible
-from lingauss.weights import one_step_xi
+from lingauss.chains.risk import chain_risk, spectral_eligible
+from lingauss.chains.weights import one_step_xi
 
 RTOL = 1e-9
 ATOL = 1e-12

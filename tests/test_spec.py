@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from lingauss import LingaussError, Sample, Student, Teacher, divergence
-from lingauss.spec import (STUDENT_KEYS, Spec, default_spec, default_spec_text, load_spec,
-                           loads_spec)
+from lingauss.io.spec import (STUDENT_KEYS, Spec, default_spec, default_spec_text, load_spec,
+                              loads_spec)
 
 # The base problem as {section: {key: TOML literal}}; tests change it with spec_text(...).
 BASE = {"data": {"d": "6", "k": "3", "n": "10"},

@@ -9,7 +9,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import lingauss
-from lingauss import _threads as T
+from lingauss._core import threads as T
 
 
 def counts():

@@ -24,10 +24,9 @@ import pytest
 from scipy import optimize
 
 import lingauss
-import lingauss.weights as W
-from lingauss import (Chain, LingaussError, Sample, SpectralDesign, Student, Teacher,
-                      optimal_weights)
-from lingauss.weights import one_step_xi
+import lingauss.chains.weights as W
+from lingauss import Chain, LingaussError, Sample, SpectralDesign, Student, Teacher, optimal_weights
+from lingauss.chains.weights import one_step_xi
 
 SAMPLE = Sample.synthetic(d=6, k=3, n=12, noise=0.7, seed=1)
 BASIS = np.linalg.qr(np.random.default_rng(0).standard_normal((6, 4)))[0]

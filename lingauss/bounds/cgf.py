@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg as sla
 
-from .._checks import check_instance
-from .._linalg import chol
-from .._eigen import eigen
-from .._validation import check_option
-from ..model import Sample, Teacher
-from .gaps import need
+from lingauss._core.validation import check_option
+from lingauss.bounds.gaps import need
+from lingauss.engine.eigen import eigen
+from lingauss.engine.linalg import chol
+from lingauss.model.checks import check_instance
+from lingauss.model.data import Sample
+from lingauss.model.teacher import Teacher
 
 LAWS = ("conditional", "averaged", "joint")
 

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg as sla
 
-from .._checks import check_design, check_draws, check_objects
-from .._linalg import chol
-from .._validation import LingaussError, check_real
-from ..divergence import kernel_set_up
-from ..model import Sample, Student, Teacher
+from lingauss._core.validation import LingaussError, check_real
+from lingauss.engine.divergence import kernel_set_up
+from lingauss.engine.linalg import chol
+from lingauss.model.checks import check_design, check_draws, check_objects
+from lingauss.model.data import Sample
+from lingauss.model.student import Student
+from lingauss.model.teacher import Teacher
 
 #: Label draws per chunk in the vectorised simulations (memory bound).
 CHUNK = 256

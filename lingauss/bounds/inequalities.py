@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from .._validation import LingaussError, check_real
-from .cgf import GapCGF
-from .gaps import nonneg
+from lingauss._core.validation import LingaussError, check_real
+from lingauss.bounds.cgf import GapCGF
+from lingauss.bounds.gaps import nonneg
 
 
 def dv_bound(kl: float, *, sigma2: float) -> float:

@@ -4,11 +4,12 @@ tables ``lingauss bounds`` prints (long: one row per bound; wide: one row per co
 
 from __future__ import annotations
 
-from .._checks import check_objects
-from .._progress import progress
-from ..model import Sample, Student, Teacher
-from .table import bounds_table
-
+from lingauss._core.progress import progress
+from lingauss.bounds.table import bounds_table
+from lingauss.model.checks import check_objects
+from lingauss.model.data import Sample
+from lingauss.model.student import Student
+from lingauss.model.teacher import Teacher
 
 #: Soft-label modes :func:`bounds_over_ranks` covers, in order.
 SOFT_LABEL_MODES = ("mean", "sampled", "sampled+noise")

@@ -26,18 +26,20 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg as sla
 
-from .._checks import check_draws, check_objects, check_space_direction
-from .._display import TableDisplay
-from .._progress import progress
-from .._eigen import eigen
-from .._validation import LingaussError, check_option, check_real
-from ..divergence import divergence
-from ..model import Sample, Student, Teacher
-from ..expectation import closed_form_obstacle, expected_divergence
-from .cgf import gap_cgf
-from .gaps import Gaps, Maps, exact_gaps, label_draws, maps, need, teacher_gap
-from .inequalities import (central_lower_bound, dv_bound, exact_cgf_bound, largest_eta,
-                           sharpness_bound, tightness_radius)
+from lingauss._core.display import TableDisplay
+from lingauss._core.progress import progress
+from lingauss._core.validation import LingaussError, check_option, check_real
+from lingauss.averages.labels import closed_form_obstacle, expected_divergence
+from lingauss.bounds.cgf import gap_cgf
+from lingauss.bounds.gaps import Gaps, Maps, exact_gaps, label_draws, maps, need, teacher_gap
+from lingauss.bounds.inequalities import (central_lower_bound, dv_bound, exact_cgf_bound,
+                                          largest_eta, sharpness_bound, tightness_radius)
+from lingauss.engine.divergence import divergence
+from lingauss.engine.eigen import eigen
+from lingauss.model.checks import check_draws, check_objects, check_space_direction
+from lingauss.model.data import Sample
+from lingauss.model.student import Student
+from lingauss.model.teacher import Teacher
 
 ON_VIOLATION = ("warn", "raise")
 #: A bound counts as violated when the truth passes it by more than this (relative, on top of

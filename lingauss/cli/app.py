@@ -16,10 +16,10 @@ import os
 import sys
 import traceback
 
-from .._output import Staged
-from .._resources import ENV_MAX_MEMORY, parse_size
-from .._validation import LingaussError
-from .parser import PROG, build_parser
+from lingauss._core.resources import ENV_MAX_MEMORY, parse_size
+from lingauss._core.validation import LingaussError
+from lingauss.cli.parser import PROG, build_parser
+from lingauss.io.output import Staged
 
 #: Where to report an internal error.
 REPORT = ("this is a bug in lingauss: please report it to the maintainers with this line and "

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from .._validation import LingaussError, check_int, check_option
-from ..excess_risk import ESTIMATORS
-from .options import latex_out, output_format, problem_line, spec_of
+from lingauss._core.validation import LingaussError, check_int, check_option
+from lingauss.cli.options import latex_out, output_format, problem_line, spec_of
+from lingauss.model.options import ESTIMATORS
 
 
 def _say_options(exc: LingaussError) -> LingaussError:
@@ -16,10 +16,10 @@ def _say_options(exc: LingaussError) -> LingaussError:
 
 
 def chain_command(args, ctx) -> None:
-    from ..chain import Chain
-    from ..chain_report import chain_report
-    from ..chain_tables import report_table
-    from ..weights import optimal_weights
+    from lingauss.chains.chain import Chain
+    from lingauss.chains.report import chain_report
+    from lingauss.chains.weights import optimal_weights
+    from lingauss.report.chain_tables import report_table
 
     fmt = output_format(args)
     spec = spec_of(args)
@@ -59,8 +59,8 @@ def chain_command(args, ctx) -> None:
 def plan_command(ctx, spec, up_to, option: str, fmt: str, args, head: str) -> None:
     """How many generations of the spec's (last) student, with jointly optimal weights,
     minimise the risk (``lingauss chain --up-to G``, ``lingauss design --generations G``)."""
-    from ..chain_report import plan_generations
-    from ..chain_tables import plan_table
+    from lingauss.chains.report import plan_generations
+    from lingauss.report.chain_tables import plan_table
 
     up_to = check_int(up_to, option, low=1, high=64)
     plan = plan_generations(spec.teacher, spec.student, spec.sample, up_to=up_to,
@@ -85,7 +85,7 @@ def derive_chain(args, ctx) -> None:
     ``G`` unrolled — derived by ``lingauss.symbolic.chains``."""
     import sympy
 
-    from ..symbolic import chains as C
+    from lingauss.symbolic import chains as C
 
     if args.chain is not None:
         G = check_int(args.chain, "--chain", low=1, high=12)

@@ -11,15 +11,16 @@ import json
 import sys
 import warnings
 
-from .._validation import LingaussError, check_int, check_option
-from ..divergence import TERMS, Decomposition, divergence
-from ..model import DIRECTIONS, SOFT_LABELS, SPACES
-from ..expectation import expected_divergence
-from ..spec import default_spec, default_spec_text, load_spec
-from ..tables import problem_caption, render
-from .options import latex_out, output_format, plot_options, problem_line, spec_of
-from .parser import PROG
-
+from lingauss._core.validation import LingaussError, check_int, check_option
+from lingauss.averages.labels import expected_divergence
+from lingauss.cli.options import latex_out, output_format, plot_options, problem_line, spec_of
+from lingauss.cli.parser import PROG
+from lingauss.engine.divergence import divergence
+from lingauss.io.spec import default_spec, default_spec_text, load_spec
+from lingauss.model.options import DIRECTIONS, SOFT_LABELS, SPACES
+from lingauss.model.results import TERMS, Decomposition
+from lingauss.report.captions import problem_caption
+from lingauss.report.render import render
 
 # --------------------------------------------------------------------------------------------
 # Shared pieces
@@ -87,7 +88,7 @@ def expected_command(args, ctx) -> None:
 
 def derive_command(args, ctx) -> None:
     if args.preamble:
-        from ..latex import PREAMBLE
+        from lingauss._core.latex import PREAMBLE
 
         if args.standalone:
             raise LingaussError("Ambiguous arguments: --preamble and --standalone (the "
@@ -98,17 +99,17 @@ def derive_command(args, ctx) -> None:
         raise LingaussError("--standalone == True without --latex, must come with --latex "
                             "(it makes a complete LaTeX document).")
     if args.risk or args.chain is not None:
-        from .chain_commands import derive_chain
+        from lingauss.cli.chain_commands import derive_chain
         return derive_chain(args, ctx)
-    from .. import symbolic    # sympy is imported only by this command
+    from lingauss import symbolic  # sympy is imported only by this command
 
     space = check_option(args.space, "--space", SPACES)
     soft = check_option(args.soft_labels, "--soft-labels", SOFT_LABELS)
     direction = check_option(args.direction, "--direction", DIRECTIONS)
     flavour = check_option(args.flavour, "--flavour", symbolic.FLAVOURS)
     if args.latex:
-        from ..latex import check_ascii
-        from ..symbolic.layout import derive_latex
+        from lingauss._core.latex import check_ascii
+        from lingauss.symbolic.layout import derive_latex
 
         ctx.write(latex_out(check_ascii(derive_latex(space, soft, direction, flavour)), args))
         return
@@ -137,7 +138,7 @@ def derive_command(args, ctx) -> None:
 # --------------------------------------------------------------------------------------------
 
 def check_command(args, ctx) -> int:
-    from ..check import verify
+    from lingauss.verify.routes import verify
 
     fmt = output_format(args)
     spec = default_spec() if args.spec is None else load_spec(args.spec)
@@ -160,7 +161,7 @@ def check_command(args, ctx) -> int:
 
 
 def check_formula_command(args, ctx) -> int:
-    from ..formula import check_formula
+    from lingauss.verify.formula import check_formula
 
     result = check_formula(args.formula, term=args.term, space=args.space,
                            soft_labels=args.soft_labels, direction=args.direction,
@@ -180,13 +181,13 @@ def check_formula_command(args, ctx) -> int:
 # --------------------------------------------------------------------------------------------
 
 def design_command(args, ctx) -> None:
-    from ..design import recommend
-    from ..tuning import HYPERPARAMETERS, best_hyperparameters, tune
+    from lingauss.explore.design import recommend
+    from lingauss.explore.tuning import HYPERPARAMETERS, best_hyperparameters, tune
 
     fmt = output_format(args)
     spec = spec_of(args)
     if args.generations is not None:
-        from .chain_commands import plan_command
+        from lingauss.cli.chain_commands import plan_command
         if args.optimize or args.budget is not None or args.fraction is not None:
             raise LingaussError("--generations G answers one question (how many generations "
                                 "of the student minimise the risk): it takes no --optimize, "
@@ -254,8 +255,8 @@ def design_command(args, ctx) -> None:
 
 
 def bounds_command(args, ctx) -> int:
-    from .. import plots
-    from ..bounds.report import LONG_HEADER, bounds_over_ranks, long_rows, wide_rows
+    from lingauss import plots
+    from lingauss.bounds.report import LONG_HEADER, bounds_over_ranks, long_rows, wide_rows
 
     if args.table is not None:
         warnings.warn("lingauss bounds --table is renamed --format; --table will be removed "
@@ -315,9 +316,8 @@ def bounds_command(args, ctx) -> int:
 
 
 def plot_command(args, ctx) -> None:
-    from .. import plots
-
-    from ..plots.canvas import apply_limits
+    from lingauss import plots
+    from lingauss.plots.canvas import apply_limits
 
     check_option(args.kind, "--kind", plots.PLOT_KINDS)
     options = plot_options(args)                  # before any work: bad values write nothing
@@ -334,7 +334,7 @@ def plot_command(args, ctx) -> None:
 
 
 def table_command(args, ctx) -> None:
-    from ..tables import KINDS, table
+    from lingauss.report.tables import KINDS, table
 
     check_option(args.kind, "--kind", KINDS)
     fmt = output_format(args)
@@ -378,8 +378,8 @@ def demo_command(args, ctx) -> None:
                    + ".", label="tab:lingauss-demo")
     if folder is None:
         return
-    from .. import plots
-    from ..tables import table
+    from lingauss import plots
+    from lingauss.report.tables import table
 
     for kind in DEMO_PLOTS:
         fig = plots.figure(spec, kind)

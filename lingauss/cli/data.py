@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_grid
-from .._frames import optional, write_netcdf
-from .._validation import LingaussError
-from ..design import explore
-from ..gamma_sweep import gamma_sweep
-from ..tables import grid_table, problem_caption, render
-from .options import latex_out, output_format, parse_grid, problem_line, spec_of
+from lingauss._core.frames import optional, write_netcdf
+from lingauss._core.validation import LingaussError
+from lingauss.cli.options import latex_out, output_format, parse_grid, problem_line, spec_of
+from lingauss.explore.design import explore
+from lingauss.explore.gamma_sweep import gamma_sweep
+from lingauss.model.checks import check_grid
+from lingauss.report.captions import problem_caption
+from lingauss.report.render import render
+from lingauss.report.tables import grid_table
 
 
 def sweep_command(args, ctx) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
-from .._validation import LingaussError, check_option, check_real
-from ..model import DIRECTIONS, SPACES
-from ..spec import Spec, load_spec
+from lingauss._core.validation import LingaussError, check_option, check_real
+from lingauss.io.spec import Spec, load_spec
+from lingauss.model.options import DIRECTIONS, SPACES
 
 
 def spec_of(args) -> Spec:
@@ -58,7 +58,7 @@ def output_format(args) -> str:
 
 def latex_out(text: str, args) -> str:
     """A LaTeX snippet, or a complete document with ``--standalone``."""
-    from .. import latex
+    from lingauss._core import latex
 
     return latex.document(text) if getattr(args, "standalone", False) else text
 
@@ -96,7 +96,7 @@ def plot_options(args) -> dict:
     ...                                 ylim=None, no_title=True))
     {'style': 'paper', 'size': None, 'font_size': 9.0, 'xlim': (1.0, 8.0), 'ylim': None, 'title': False}
     """
-    from ..plots import STYLES
+    from lingauss.plots import STYLES
 
     style = check_option(args.style, "--style", tuple(STYLES))
     size = number_pair(args.size, "--size", "W,H in inches", "3.4,2.5")

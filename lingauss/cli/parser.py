@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from .. import __version__
-from ..model import DIRECTIONS, SOFT_LABELS, SPACES
-from ..plots.kinds import PLOT_KINDS
+from lingauss import __version__
+from lingauss.model.options import DIRECTIONS, SOFT_LABELS, SPACES
+from lingauss.plots.kinds import PLOT_KINDS
 
 PROG = "lingauss"
 #: Table formats on the command line (``text`` is an aligned plain table).
@@ -59,9 +59,9 @@ def _draws(p, default=None) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lingauss`` (every subcommand; see ``lingauss --help``)."""
-    from . import chain_commands as CC
-    from . import commands as C
-    from .data import sweep_command
+    from lingauss.cli import chain_commands as CC
+    from lingauss.cli import commands as C
+    from lingauss.cli.data import sweep_command
 
     parser = argparse.ArgumentParser(
         prog=PROG,

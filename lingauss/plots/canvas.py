@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import NullLocator
 
-from .._validation import LingaussError, check_option, check_real
+from lingauss._core.validation import LingaussError, check_option, check_real
 
 #: What :func:`lingauss.plots.save` writes with: TrueType (Type 42) fonts in PDF and
 #: PostScript, text kept as text in SVG, 300 dpi for PNG.

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import LingaussError
-from .canvas import new_figure, outside_legend, set_title, styled
-from .style import COLOURS
+from lingauss._core.validation import LingaussError
+from lingauss.plots.canvas import new_figure, outside_legend, set_title, styled
+from lingauss.plots.style import COLOURS
 
 
 @styled

@@ -9,14 +9,15 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .._validation import LingaussError, check_array, check_int, check_option, check_real
-from ..design import pareto_mask
-from .canvas import (axis_length, new_figure, outside_legend, set_title, spaced_ticks, styled,
-                     tick_label)
-from .style import (COLOURS, DIVERGENCE_LABEL, MAX_TICKS, STACK, TERM_LABELS, axis_label,
-                    check_pareto,
-                    axis_values, check_fixed, check_sweep, draw_terms, held, slice_axes,
-                    symbol, term_values, with_held, x_axis)
+from lingauss._core.validation import (LingaussError, check_array, check_int, check_option,
+                                       check_real)
+from lingauss.explore.design import pareto_mask
+from lingauss.plots.canvas import (axis_length, new_figure, outside_legend, set_title, spaced_ticks,
+                                   styled, tick_label)
+from lingauss.plots.style import (COLOURS, DIVERGENCE_LABEL, MAX_TICKS, STACK, TERM_LABELS,
+                                  axis_label, axis_values, check_fixed, check_pareto, check_sweep,
+                                  draw_terms, held, slice_axes, symbol, term_values, with_held,
+                                  x_axis)
 
 # --------------------------------------------------------------------------------------------
 # Public figures

@@ -9,8 +9,8 @@ import pathlib
 import matplotlib
 from matplotlib.figure import Figure
 
-from .._validation import LingaussError, check_real
-from .canvas import DPI, PUBLISH_RC
+from lingauss._core.validation import LingaussError, check_real
+from lingauss.plots.canvas import DPI, PUBLISH_RC
 
 SAVE_FORMATS = (".png", ".pdf", ".svg")
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import LingaussError, check_option
-from ..design import explore, recommend
-from ..model import SpectralDesign
-from ..numeric import spectral
-from ..sweep import sweep
-from .canvas import apply_limits, check_limits, resolve_style, use_style
-from .figures import frontier_plot, heatmap, sample_size_plot, soft_labels_plot, terms_plot
-from .terms_log import terms_log_plot
+from lingauss._core.validation import LingaussError, check_option
+from lingauss.engine.spectral import spectral
+from lingauss.explore.design import explore, recommend
+from lingauss.explore.sweep import sweep
+from lingauss.model.data import SpectralDesign
+from lingauss.plots.canvas import apply_limits, check_limits, resolve_style, use_style
+from lingauss.plots.figures import (frontier_plot, heatmap, sample_size_plot, soft_labels_plot,
+                                    terms_plot)
+from lingauss.plots.terms_log import terms_log_plot
 
 PLOT_KINDS = ("terms-vs-rank", "terms-vs-width", "heatmap", "heatmap-ridge", "frontier",
               "sample-size", "soft-labels", "risk-vs-generation", "filters", "risk-vs-gamma",
@@ -122,8 +123,8 @@ def _draw(spec, kind: str):
 
 
 def _chain_figure(spec, kind: str):
-    from ..chain_report import chain_report
-    from .chains import filters_plot, risk_generation_plot
+    from lingauss.chains.report import chain_report
+    from lingauss.plots.chains import filters_plot, risk_generation_plot
 
     chain = spec.chain
     held = f"G = {chain.generations}, d = {spec.sample.d}, n = {spec.sample.n}"
@@ -139,8 +140,8 @@ def _chain_figure(spec, kind: str):
 
 
 def _gamma_figure(spec, kind: str):
-    from ..gamma_sweep import gamma_sweep, gamma_width_grid
-    from .proportional import gamma_plot, gamma_width_heatmap
+    from lingauss.explore.gamma_sweep import gamma_sweep, gamma_width_grid
+    from lingauss.plots.gamma import gamma_plot, gamma_width_heatmap
 
     design = spec.design
     if design is None:

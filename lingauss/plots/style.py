@@ -8,8 +8,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import LingaussError, check_int, check_option
-from .canvas import axis_length, outside_legend, spaced_ticks
+from lingauss._core.validation import LingaussError, check_int, check_option
+from lingauss.plots.canvas import axis_length, outside_legend, spaced_ticks
 
 # Okabe & Ito (2008), "Color Universal Design": one fixed colour per term.
 COLOURS = {

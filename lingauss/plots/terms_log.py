@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .._validation import check_option
-from .canvas import new_figure, outside_legend, set_title, styled
-from .style import (COLOURS, DIVERGENCE_LABEL, STACK, TERM_LABELS, axis_values, check_fixed,
-                    check_sweep, held, slice_axes, symbol, term_values, with_held, x_axis)
+from lingauss._core.validation import check_option
+from lingauss.plots.canvas import new_figure, outside_legend, set_title, styled
+from lingauss.plots.style import (COLOURS, DIVERGENCE_LABEL, STACK, TERM_LABELS, axis_values,
+                                  check_fixed, check_sweep, held, slice_axes, symbol, term_values,
+                                  with_held, x_axis)
 
 #: Marker of each summand (the total is a thick black line).
 MARKERS = {"bias": "s", "variance": "^", "rank_bottleneck": "o"}

@@ -2,6 +2,6 @@
 
 import sys
 
-from .codegen import main
+from lingauss.symbolic.codegen import main
 
 main(sys.argv[1:])

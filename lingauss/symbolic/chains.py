@@ -20,7 +20,7 @@ import functools
 
 import sympy as sp
 
-from .core import gibbs_moments, nu, s
+from lingauss.symbolic.core import gibbs_moments, nu, s
 
 _w = sp.Symbol("w", real=True)            # a coordinate of one generation
 _z = sp.Symbol("z", real=True)            # the mode's label statistic z = q_jᵀ Y Xᵀ u_i
@@ -185,7 +185,7 @@ def chain_mode_kl() -> tuple[sp.Expr, sp.Expr]:
     ...             * _z ** 2 / (2 * s ** 2))
     0
     """
-    from .core import scalar_kl
+    from lingauss.symbolic.core import scalar_kl
 
     cov, mean = scalar_kl()
     names = {sym.name: sym for sym in (cov + mean).free_symbols}
@@ -209,7 +209,7 @@ GENERATED = (
 
 
 def generated_source() -> str:
-    """Python source of ``lingauss/_generated_chains.py`` (one function per entry of
+    """Python source of ``lingauss/engine/generated_chains.py`` (one function per entry of
     :data:`GENERATED`, broadcasting over numpy arrays)."""
     from sympy.printing.numpy import NumPyPrinter
 
@@ -239,6 +239,6 @@ def generated_source() -> str:
 def write_generated(path=None):
     import pathlib
 
-    path = pathlib.Path(path or pathlib.Path(__file__).parents[1] / "_generated_chains.py")
+    path = pathlib.Path(path or pathlib.Path(__file__).parents[1] / "engine" / "generated_chains.py")
     path.write_text(generated_source(), encoding="utf-8")
     return path

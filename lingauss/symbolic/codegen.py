@@ -1,5 +1,5 @@
 """The one bridge between symbolic and numeric (:func:`to_numeric`), the generated numeric code
-(``lingauss/_generated.py``) and the formula blocks of ``derivations/spectral.md``.
+(``lingauss/engine/generated.py``) and the formula blocks of ``derivations/spectral.md``.
 
 Regenerate both after a change of the derivations: ``python -m lingauss.symbolic
 derivations/spectral.md``; the tests fail when either differs from a fresh derivation."""
@@ -10,16 +10,16 @@ import functools
 
 import sympy as sp
 
-from ..model import SOFT_LABELS, SPACES
-from .core import ARGS, DIRECTIONS, FLAVOURS, HYPER, PIECES, REGIMES, k, r, s
-from .divergence import derive, latex
+from lingauss.model.options import SOFT_LABELS, SPACES
+from lingauss.symbolic.core import ARGS, DIRECTIONS, FLAVOURS, HYPER, PIECES, REGIMES, k, r, s
+from lingauss.symbolic.divergence import derive, latex
 
 # --------------------------------------------------------------------------------------------
 # The one bridge between symbolic and numeric
 # --------------------------------------------------------------------------------------------
 
 def _numeric_modules():
-    from .._linalg import vfun
+    from lingauss.engine.linalg import vfun
     return [{"v": vfun}, "numpy"]
 
 
@@ -28,7 +28,7 @@ def to_numeric(expr: sp.Expr, args: tuple):
     """Lambdify ``expr`` with the ordered symbols ``args`` (explicit ``modules``), cached.
 
     The returned function takes the arguments positionally in the order of ``args`` and
-    broadcasts over numpy arrays; ``v`` maps to the stable :func:`lingauss._linalg.vfun`.
+    broadcasts over numpy arrays; ``v`` maps to the stable :func:`lingauss.engine.linalg.vfun`.
 
     >>> from lingauss.symbolic import s, v
     >>> f = to_numeric(v(s) / 2, (s,))
@@ -75,7 +75,7 @@ def linear_coefficients(expr: sp.Expr, flavour: str) -> tuple:
 
 
 def generated_source() -> str:
-    """Python source of ``lingauss/_generated.py``.
+    """Python source of ``lingauss/engine/generated.py``.
 
     One function per ``(space, soft_labels, direction, flavour, regime)``; it takes the
     arguments ``COEFF_ARGS`` (broadcasting numpy arrays) and returns, for each piece named in
@@ -99,7 +99,7 @@ def generated_source() -> str:
         "",
         "import numpy",
         "",
-        "from ._linalg import vfun",
+        "from lingauss.engine.linalg import vfun",
         "",
         f"COEFF_ARGS = {tuple(a.name for a in COEFF_ARGS)!r}",
         f"MULTIPLICITIES = {MULTIPLICITIES!r}",
@@ -197,14 +197,14 @@ def update_document(path) -> None:
 def _write_generated(path=None):
     import pathlib
 
-    path = pathlib.Path(path or pathlib.Path(__file__).parents[1] / "_generated.py")
+    path = pathlib.Path(path or pathlib.Path(__file__).parents[1] / "engine" / "generated.py")
     path.write_text(generated_source(), encoding="utf-8")
     return path
 
 
 def main(argv) -> None:
-    """Regenerate ``lingauss/_generated.py`` and the formula blocks of the documents given."""
-    from .chains import write_generated
+    """Regenerate ``lingauss/engine/generated.py`` and the formula blocks of the documents given."""
+    from lingauss.symbolic.chains import write_generated
 
     print(f"wrote {_write_generated()}")
     print(f"wrote {write_generated()}")

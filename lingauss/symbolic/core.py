@@ -12,7 +12,6 @@ import sympy as sp
 from sympy.stats import E as expectation
 from sympy.stats import Normal, density
 
-
 # --------------------------------------------------------------------------------------------
 # Symbols (their Python names are the names users type in formulas; LaTeX names for display)
 # --------------------------------------------------------------------------------------------

@@ -10,12 +10,13 @@ import functools
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
-from .._display import latex_equations
-from .._validation import check_option
-from ..model import SOFT_LABELS, SPACES
-from .core import (DIRECTIONS, FLAVOURS, LATEX_NAMES, Moments, complement_moments, k,
-                   kl_pieces, nu, push_to_prediction, r, s, student_given_soft_labels,
-                   student_moments, tau2, teacher_moments, thetaP2, thetaQ2, z_stat, zP2, zQ2)
+from lingauss._core.display import latex_equations
+from lingauss._core.validation import check_option
+from lingauss.model.options import SOFT_LABELS, SPACES
+from lingauss.symbolic.core import (DIRECTIONS, FLAVOURS, LATEX_NAMES, Moments, complement_moments,
+                                    k, kl_pieces, nu, push_to_prediction, r, s,
+                                    student_given_soft_labels, student_moments, tau2,
+                                    teacher_moments, thetaP2, thetaQ2, z_stat, zP2, zQ2)
 
 # --------------------------------------------------------------------------------------------
 # Step 5: expectation over the label noise, and the sums over rows

@@ -7,9 +7,9 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from ..latex import TEXT_WIDTH_PT, ems, math_width
-from .core import LATEX_NAMES
-from .present import DISPLAY_NAMES
+from lingauss._core.latex import TEXT_WIDTH_PT, ems, math_width
+from lingauss.symbolic.core import LATEX_NAMES
+from lingauss.symbolic.present import DISPLAY_NAMES
 
 
 class _Printer(LatexPrinter):
@@ -207,8 +207,8 @@ def derive_latex(space: str = "parameter", soft_labels: str = "mean",
     >>> r"\text{kept modes } (i \le m)" in text and text.isascii()
     True
     """
-    from .divergence import derive
-    from .present import DEFINITIONS, abbreviations_used, display_form
+    from lingauss.symbolic.divergence import derive
+    from lingauss.symbolic.present import DEFINITIONS, abbreviations_used, display_form
 
     forms = derive(space, soft_labels, direction, flavour)
     shown, names = {}, {}
@@ -263,7 +263,7 @@ def form_cell(expr: sp.Expr, room: float, prefix: str = "", *, abbreviate: bool 
     >>> print(form_cell(derive()["kept"]["variance"], 20, prefix="i \\le m: ")[0])
     i \le m: &\frac{r}{2} \vfun\left(\frac{a_i}{b_i}\right)
     """
-    from .present import display_form
+    from lingauss.symbolic.present import display_form
 
     shown, names = display_form(expr, abbreviate=abbreviate)
     rows = break_rows(shown, first=room - math_width(prefix), rest=room - 1.0)
@@ -279,7 +279,7 @@ def definitions_latex(*exprs, names: dict | None = None) -> str:
     >>> print(definitions_latex(a_i ** 2))
     $a_i = \beta_T s_i + \lambda_T$
     """
-    from .present import DEFINITIONS, abbreviations_used
+    from lingauss.symbolic.present import DEFINITIONS, abbreviations_used
 
     names = names or {}
     used = abbreviations_used(*exprs, *names.values())

@@ -34,8 +34,8 @@ import functools
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
-from .core import (alpha, beta_S, beta_T, k, lambda_S, lambda_T, r, s, thetaP2, thetaQ2, v,
-                   zP2, zQ2)
+from lingauss.symbolic.core import (alpha, beta_S, beta_T, k, lambda_S, lambda_T, r, s, thetaP2,
+                                    thetaQ2, v, zP2, zQ2)
 
 # --------------------------------------------------------------------------------------------
 # The abbreviations (display symbols) and their definitions
@@ -90,8 +90,8 @@ def _cost(expr: sp.Expr) -> tuple:
     """Best first: no term wider than a line (a sum breaks between its terms), then the
     printed width — each fraction counting a third of an em more, as a fraction in a fraction
     is harder to read than its width says — then the operation count."""
-    from ..latex import math_width
-    from .layout import LINE_EMS, display_latex
+    from lingauss._core.latex import math_width
+    from lingauss.symbolic.layout import LINE_EMS, display_latex
 
     tex = display_latex(expr)
     widest = max(math_width(display_latex(term)) for term in sp.Add.make_args(expr))

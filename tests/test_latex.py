@@ -184,7 +184,7 @@ def test_width_estimate_agrees_with_pdflatex(preamble, tmp_path):
     lines) and pdflatex's ``\\settowidth``; they agree within 20 %."""
     from lingauss._core.latex import math_width
     from lingauss.symbolic import derive
-    from lingauss.symbolic.layout import display_latex
+    from lingauss.symbolic.typeset import display_latex
     from lingauss.symbolic.present import display_form
 
     forms = [display_latex(display_form(e)[0]) for e in

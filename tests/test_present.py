@@ -14,8 +14,9 @@ from sympy.codegen.cfunctions import log1p
 
 from lingauss import symbolic as S
 from lingauss.model.options import SOFT_LABELS, SPACES
-from lingauss.symbolic.present import (DEFINITIONS, a_i, abbreviations_used, b_i, display_form,
-                                       expand_definitions, fold_v, g_i, h_i)
+from lingauss.symbolic.present import (DEFINITIONS, abbreviations_used, display_form,
+                                       expand_definitions, fold_v)
+from lingauss.symbolic.typeset import a_i, b_i, g_i, h_i
 
 COMBOS = list(itertools.product(SPACES, SOFT_LABELS, ("forward", "reverse", "symmetric"),
                                 S.FLAVOURS))
@@ -73,7 +74,7 @@ def test_display_forms_equal_the_derived_ones(space, soft, direction, flavour):
 
 def test_display_forms_are_shorter_and_use_the_abbreviations():
     from lingauss._core.latex import math_width
-    from lingauss.symbolic.layout import display_latex
+    from lingauss.symbolic.typeset import display_latex
 
     forms = S.derive()
     bias, _ = display_form(forms["kept"]["bias"])

@@ -11,7 +11,9 @@ from lingauss._core.validation import (LingaussError, check_finite, check_option
                                        overflow_error)
 from lingauss.averages.design_terms import divergence_arrays, risk_arrays, sizes
 from lingauss.model.checks import check_instance, check_objects
+from lingauss.model.options import ESTIMATORS
 from lingauss.model.random_design import RandomDesign
+from lingauss.model.results import Decomposition, Risk
 
 
 def deterministic_risk(teacher, student=None, design=None, *, estimator: str = "mean",
@@ -40,7 +42,6 @@ def deterministic_risk(teacher, student=None, design=None, *, estimator: str = "
     >>> round(t.total, 6)
     0.561553
     """
-    from lingauss.model.results import Risk
 
     out = risk_terms(teacher, student, design, estimator=estimator, method=method)
     return Risk.from_terms(**{name: float(out[name]) for name in ("bias", "variance",
@@ -77,7 +78,6 @@ def risk_terms(teacher, student=None, design=None, *, gamma=None, estimator: str
     >>> np.round(out["variance"], 4)          # ν²γ/(1 − γ) below γ = 1, ν²/(γ − 1) above
     array([1., 1.])
     """
-    from lingauss.model.options import ESTIMATORS
 
     check_objects(teacher, student, student_required=False)
     check_instance(design, "design", RandomDesign)
@@ -119,7 +119,6 @@ def deterministic_divergence(teacher, student, design, *, method: str = "auto"):
     >>> bool(dec.total > 0 and abs(dec.total - dec.bias - dec.variance) < 1e-9 * dec.total)
     True
     """
-    from lingauss.model.results import Decomposition
 
     out = divergence_terms(teacher, student, design, method=method)
     return Decomposition.from_terms(**{name: float(out[name]) * design.k * design.d for name in (

@@ -292,8 +292,6 @@ def divergence_over_inputs(teacher, student, design, *, space, direction, monte_
     """``E_{X,Y} K_n`` by Monte Carlo over input draws: per draw the closed form over the labels
     (``expected_divergence`` of the sample) when it exists, else the exact divergence of one
     label draw. Returns a :class:`lingauss.Decomposition` with ``stderr``."""
-    from lingauss.engine.divergence import divergence
-    from lingauss.model.results import TERMS, Decomposition
 
     monte_carlo, seed = needs_draws(monte_carlo, seed, "the divergence",
                                      "deterministic_divergence")

@@ -22,6 +22,7 @@ import numpy as np
 
 from lingauss._core.threads import blas_threads
 from lingauss._core.validation import LingaussError, check_finite, numerics
+from lingauss.chains.risk import chain_risk
 from lingauss.engine import generated_chains as gen
 from lingauss.engine.generations import Lineage
 from lingauss.engine.kernels import pair_kl, rank_floor
@@ -100,7 +101,6 @@ class Chain(Lineage):
              estimator: str = "mean", covariance=None, monte_carlo: int | None = None,
              seed: int | None = None):
         """The risk of one generation (docs/model.md §7): see :func:`lingauss.risk`."""
-        from lingauss.chains.risk import chain_risk
 
         g = self._generation(generation, "generation")
         return chain_risk(self, g, design, kind=kind, estimator=estimator,

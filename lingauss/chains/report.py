@@ -18,6 +18,7 @@ import numpy as np
 from lingauss._core.display import TableDisplay
 from lingauss._core.validation import LingaussError, check_int, check_real
 from lingauss.chains.chain import Chain
+from lingauss.chains.risk import risk
 from lingauss.chains.weights import optimal_weights
 from lingauss.model.checks import check_instance
 from lingauss.model.data import Sample
@@ -170,7 +171,6 @@ def plan_generations(teacher: Teacher, student: Student, sample: Sample, *, up_t
     rows, notes = [], []
     for G in range(up_to + 1):
         if G == 0:
-            from lingauss.chains.risk import risk
             r, K, alphas = risk(teacher, None, sample, kind=kind, covariance=covariance), 0.0, ()
         else:
             w = optimal_weights(teacher, [student] * G, sample, kind=kind,

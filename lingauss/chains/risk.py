@@ -24,11 +24,18 @@ from lingauss._core.progress import progress
 from lingauss._core.validation import (LingaussError, check_array, check_finite, check_option,
                                        numerics)
 from lingauss.averages.inputs import expected_over_inputs, needs_draws
+from lingauss.engine import generated_chains as gen
+from lingauss.engine.eigen import eigen
+from lingauss.engine.generations import Lineage
+from lingauss.engine.kernels import classes_of
+from lingauss.engine.setup import is_pca
+from lingauss.engine.spectral import spectral
 from lingauss.model.checks import check_design, check_draws, check_objects, problem_sizes
 from lingauss.model.data import Sample, SpectralDesign
 from lingauss.model.options import ESTIMATORS, KINDS
 from lingauss.model.random_design import RandomDesign
 from lingauss.model.results import Risk
+from lingauss.model.student import Student
 
 # A covariance Σ is symmetric and PSD to this multiple of its largest entry (rounding).
 COVARIANCE_RTOL = 1e-10
@@ -74,26 +81,22 @@ def risk(teacher, student=None, design=None, *, kind: str = "fixed", estimator: 
     >>> bool(abs(t.total - s.total) < 1e-12)      # the student is the teacher
     True
     """
-    from lingauss.chains.chain import Chain
-
     check_objects(teacher, student, student_required=False)
     if student is None:
-        chain, g = Chain(teacher, [_identity_student(teacher)]), 0
+        chain, g = Lineage(teacher, [_identity_student(teacher)]), 0
     else:
-        chain, g = Chain(teacher, [student]), 1
+        chain, g = Lineage(teacher, [student]), 1
     return chain_risk(chain, g, design, kind=kind, estimator=estimator, covariance=covariance,
                       monte_carlo=monte_carlo, seed=seed)
 
 
 def _identity_student(teacher):
-    from lingauss.model.student import Student
     return Student(teacher.beta, teacher.ridge, alpha=1.0)
 
 
 def design_weights(design, kind: str, covariance):
     """``(s, Θ, Σ_e, n)`` in eigen coordinates: the eigenvalues, the truth, the risk's input
     covariance (``diag(s)/n`` for fixed design) and ``n``."""
-    from lingauss.engine.spectral import spectral
 
     spec = spectral(design)
     n = design.n
@@ -117,7 +120,6 @@ def design_weights(design, kind: str, covariance):
         if low < -COVARIANCE_RTOL * top:
             raise LingaussError(f"covariance has a negative eigenvalue ({low:.3g}), must be "
                                 f"positive semi-definite (a population covariance Σ (d, d)).")
-        from lingauss.engine.eigen import eigen
         U = eigen(design.X).U
         return spec, U.T @ cov @ U
     if n is None:
@@ -209,7 +211,6 @@ def _paths(chain, g: int, kernels, s) -> list:
 
 
 def _posterior(kernels, g, O, patterns, index, cov) -> float:
-    from lingauss.engine.kernels import classes_of
 
     K = kernels[g]
     total = 0.0
@@ -242,8 +243,6 @@ def _spectral_closed_form(chain, g, sample, spec, cov, estimator) -> dict:
     """Every mode separates (``pca`` bases, fixed projectors, ``Σ`` diagonal in the sample's
     eigenbasis): per row class, the derived filter recursion and the derived per-mode risk
     (``lingauss._generated_chains``), summed over the modes."""
-    from lingauss.engine import generated_chains as gen
-    from lingauss.engine.kernels import classes_of
 
     kernels, O, patterns, index, eig = chain.kernels(sample)
     s, theta, nu = spec.s, spec.theta, spec.noise
@@ -299,7 +298,6 @@ def _monte_carlo(chain, g, sample, spec, cov, estimator, draws, seed) -> dict:
 def spectral_eligible(chain, g, design, kind, covariance) -> bool:
     """Whether every mode separates: ``pca`` bases and fixed rank rules up to ``g``, and the
     risk's input covariance diagonal in the sample's eigenbasis."""
-    from lingauss.engine.setup import is_pca
 
     students = chain.students[:g]
     if not all(is_pca(st) for st in students) or label_dependent(students, design.d, design.k):
@@ -320,8 +318,6 @@ def risk_over_inputs(chain, g: int, design, *, kind: str, estimator: str, covari
     closed form over the labels (``kind="population"`` with the design's ``Σ``); a projector
     that depends on the labels takes two label draws per input draw, with the unbiased split
     ``variance = ½‖M₁ − M₂‖²``, ``bias = ‖M̄ − W⋆‖² − variance/2``."""
-    from lingauss.model.options import ESTIMATORS, KINDS
-    from lingauss.model.results import Risk
 
     check_option(kind, "kind", KINDS)
     check_option(estimator, "estimator", ESTIMATORS)

@@ -37,6 +37,7 @@ from lingauss._core.validation import LingaussError, check_int, check_option, nu
 from lingauss.chains.risk import (design_weights, label_dependent, label_design, mixing, sources,
                                   spectral_eligible)
 from lingauss.engine import generated_chains as gen
+from lingauss.engine.generations import Lineage
 from lingauss.engine.kernels import classes_of
 from lingauss.engine.lstsq import constrained_lstsq, mp_constrained_lstsq
 from lingauss.model.checks import check_design, check_instance, problem_sizes
@@ -145,10 +146,8 @@ def optimal_weights(teacher: Teacher, students, design, *, kind: str = "fixed",
     >>> len(w.alpha), bool(w.risk.total < w.teacher_risk.total)
     (2, True)
     """
-    from lingauss.chains.chain import Chain
-
     check_instance(teacher, "teacher", Teacher)
-    chain = Chain(teacher, students)
+    chain = Lineage(teacher, students)
     check_option(kind, "kind", KINDS)
     check_option(method, "method", METHODS)
     check_design(design, truth=True, noise=True, what="the optimal weights")

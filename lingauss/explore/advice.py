@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from lingauss.averages.labels import expected_tau2
 from lingauss.engine.divergence import kernel_set_up
 from lingauss.engine.setup import is_pca
+from lingauss.engine.spectral import mode_terms, spectral
 from lingauss.explore.problem import as_problem, evaluate
 from lingauss.model.data import SpectralDesign
 
@@ -47,8 +49,6 @@ def explain(spec, student=None) -> list:
 
 def dropped_modes(problem, student) -> list:
     """The expected mean cost of the dropped modes, signal against fitted label noise."""
-    from lingauss.averages.labels import expected_tau2
-    from lingauss.engine.spectral import mode_terms, spectral
 
     design = problem.sample
     if not is_pca(student) or getattr(design, "W_star", True) is None or design.noise is None:

@@ -32,7 +32,7 @@ from lingauss._core.progress import progress
 from lingauss._core.validation import LingaussError, check_option, check_real
 from lingauss.explore.advice import dropped_modes, explain
 from lingauss.explore.problem import as_problem, evaluate, grid_values
-from lingauss.explore.sweep import Sweep
+from lingauss.explore.sweep import Sweep, sweep
 from lingauss.model.checks import check_grid, renamed
 from lingauss.model.data import SpectralDesign
 from lingauss.model.results import TERMS
@@ -317,7 +317,6 @@ def _totals(spec, widths, k: int) -> dict:
     otherwise."""
     values = {}
     if isinstance(spec.sample, SpectralDesign):
-        from lingauss.explore.sweep import sweep
 
         wide = [int(m) for m in widths if m >= k]
         groups = [(list(range(1, k + 1)), wide)] if wide else []

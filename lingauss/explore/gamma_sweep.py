@@ -22,7 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from lingauss._core.display import TableDisplay
+from lingauss._core.frames import optional
 from lingauss.averages.deterministic import divergence_terms, risk_terms
+from lingauss.averages.labels import expected_divergence
+from lingauss.chains.risk import risk
 from lingauss.model.checks import check_draws, check_grid, check_instance, check_objects
 from lingauss.model.random_design import RandomDesign
 
@@ -74,7 +77,6 @@ class GammaSweep(TableDisplay):
     def to_xarray(self):
         """An ``xarray.Dataset`` over the dimension ``gamma`` (needs the ``data`` extra):
         ``teacher_<term>``, ``student_<term>`` and ``K_<term>`` (per ``k·d``) variables."""
-        from lingauss._core.frames import optional
 
         xr = optional("xarray", "GammaSweep.to_xarray")
         data = {f"{who}_{term}": ("gamma", np.asarray(values, dtype=float))
@@ -167,8 +169,6 @@ def at_sample_size(teacher, student, design: RandomDesign, n: int) -> tuple:
 
 def _student_at(t, s, dn, draws, seed) -> tuple:
     """``(risk, its se, K/(kd), its se)`` of one student on one design, by Monte Carlo."""
-    from lingauss.averages.labels import expected_divergence
-    from lingauss.chains.risk import risk
 
     kd = dn.k * dn.d
     r = risk(t, s, dn, kind="population", monte_carlo=draws, seed=seed)
@@ -177,7 +177,6 @@ def _student_at(t, s, dn, draws, seed) -> tuple:
 
 
 def _point(teacher, student, design, n, draws, seed) -> dict:
-    from lingauss.chains.risk import risk
 
     t, s, dn = at_sample_size(teacher, student, design, int(n))
     tr = risk(t, None, dn, kind="population", monte_carlo=draws, seed=seed)

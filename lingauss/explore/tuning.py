@@ -15,6 +15,8 @@ import numpy as np
 from scipy import optimize
 
 from lingauss._core.validation import LingaussError
+from lingauss.engine.divergence import kernel_set_up
+from lingauss.engine.spectral import conditional_inputs
 from lingauss.explore.design import TRIVIAL_RTOL
 from lingauss.explore.problem import evaluate, grid_values
 from lingauss.model.checks import renamed
@@ -64,7 +66,6 @@ def stationary_tau2(spec, student) -> float | None:
                                          and student.basis == "pca"):
         return None
     from lingauss import symbolic
-    from lingauss.engine.spectral import conditional_inputs
 
     inputs, _ = conditional_inputs(spec.teacher, student, spec.sample, spec.space,
                                    spec.direction)
@@ -228,7 +229,6 @@ def tune(spec, *, rank=None, width=None, optimize_over=("ridge",), ranks=None,
 
 def _default_tau2(spec, student) -> float:
     """The ``τ²`` the engine uses for this student (its rule, in the spec's divergence)."""
-    from lingauss.engine.divergence import kernel_set_up
 
     return kernel_set_up(spec.teacher, student, spec.sample, space=spec.space,
                          direction=spec.direction)[1]

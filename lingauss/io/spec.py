@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lingauss.chains.chain import Chain
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -123,7 +125,6 @@ class Spec:
     def chain(self):
         """The :class:`lingauss.Chain` of ``teacher`` and ``students`` (a single student is a
         one-step chain)."""
-        from lingauss.chains.chain import Chain
         return Chain(self.teacher, self.students or [self.student])
 
     def replace(self, **changes) -> "Spec":

@@ -21,9 +21,12 @@ from lingauss._core import latex
 from lingauss._core.timeout import with_timeout
 from lingauss._core.validation import check_option
 from lingauss.engine.divergence import divergence
+from lingauss.explore.design import explore
+from lingauss.explore.sweep import Sweep
 from lingauss.model.results import TERMS
 from lingauss.report import latex_tables
 from lingauss.report.captions import problem_caption
+from lingauss.report.chain_tables import risk_table
 from lingauss.report.render import render, table_format
 
 KINDS = ("closed-form", "sweep", "asymptotic", "risk")
@@ -135,8 +138,6 @@ def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> st
     >>> print(sweep_table(default_spec(), "csv", values=[1, 2]).splitlines()[0])
     rank,total,bias,variance,rank_bottleneck,bottleneck_mean,bottleneck_covariance,rank_floor
     """
-    from lingauss.explore.design import explore
-    from lingauss.explore.sweep import Sweep
 
     fmt = table_format(fmt)
     check_option(axis, "axis", ("rank", "width"))
@@ -274,7 +275,6 @@ def _asymptotic_latex(spec, lead) -> str:
 
 def table(spec, kind: str, fmt: str = "md") -> str:
     """Dispatch on ``kind`` (``closed-form``, ``sweep``, ``asymptotic``, ``risk``)."""
-    from lingauss.report.chain_tables import risk_table
 
     check_option(kind, "kind", KINDS)
     return {"closed-form": closed_form_table, "sweep": sweep_table,

@@ -20,7 +20,7 @@ import functools
 
 import sympy as sp
 
-from lingauss.symbolic.core import gibbs_moments, nu, s
+from lingauss.symbolic.core import gibbs_moments, nu, s, scalar_kl
 
 _w = sp.Symbol("w", real=True)            # a coordinate of one generation
 _z = sp.Symbol("z", real=True)            # the mode's label statistic z = q_jᵀ Y Xᵀ u_i
@@ -185,7 +185,6 @@ def chain_mode_kl() -> tuple[sp.Expr, sp.Expr]:
     ...             * _z ** 2 / (2 * s ** 2))
     0
     """
-    from lingauss.symbolic.core import scalar_kl
 
     cov, mean = scalar_kl()
     names = {sym.name: sym for sym in (cov + mean).free_symbols}

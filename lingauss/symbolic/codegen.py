@@ -10,7 +10,9 @@ import functools
 
 import sympy as sp
 
+from lingauss.engine.linalg import vfun
 from lingauss.model.options import SOFT_LABELS, SPACES
+from lingauss.symbolic.chains import write_generated
 from lingauss.symbolic.core import ARGS, DIRECTIONS, FLAVOURS, HYPER, PIECES, REGIMES, k, r, s
 from lingauss.symbolic.divergence import derive, latex
 
@@ -19,7 +21,6 @@ from lingauss.symbolic.divergence import derive, latex
 # --------------------------------------------------------------------------------------------
 
 def _numeric_modules():
-    from lingauss.engine.linalg import vfun
     return [{"v": vfun}, "numpy"]
 
 
@@ -204,7 +205,6 @@ def _write_generated(path=None):
 
 def main(argv) -> None:
     """Regenerate ``lingauss/engine/generated.py`` and the formula blocks of the documents given."""
-    from lingauss.symbolic.chains import write_generated
 
     print(f"wrote {_write_generated()}")
     print(f"wrote {write_generated()}")

@@ -34,21 +34,15 @@ import functools
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
+from lingauss._core.latex import math_width
 from lingauss.symbolic.core import (alpha, beta_S, beta_T, k, lambda_S, lambda_T, r, s, thetaP2,
                                     thetaQ2, v, zP2, zQ2)
+from lingauss.symbolic.typeset import (LINE_EMS, a_i, b_i, display_latex, g_i, h_i, rho_i)
 
 # --------------------------------------------------------------------------------------------
 # The abbreviations (display symbols) and their definitions
 # --------------------------------------------------------------------------------------------
 
-a_i = sp.Symbol("a_i", positive=True)
-b_i = sp.Symbol("b_i", positive=True)
-h_i = sp.Symbol("h_i", positive=True)
-g_i = sp.Symbol("g_i", real=True)
-rho_i = sp.Symbol("rho_i", positive=True)
-
-#: LaTeX of the display symbols.
-DISPLAY_NAMES = {a_i: "a_i", b_i: "b_i", h_i: "h_i", g_i: "g_i", rho_i: r"\rho_i"}
 #: The spectral section's abbreviations, in the order they are defined (each may use the
 #: ones before it).
 DEFINITIONS = {
@@ -90,9 +84,6 @@ def _cost(expr: sp.Expr) -> tuple:
     """Best first: no term wider than a line (a sum breaks between its terms), then the
     printed width — each fraction counting a third of an em more, as a fraction in a fraction
     is harder to read than its width says — then the operation count."""
-    from lingauss._core.latex import math_width
-    from lingauss.symbolic.layout import LINE_EMS, display_latex
-
     tex = display_latex(expr)
     widest = max(math_width(display_latex(term)) for term in sp.Add.make_args(expr))
     return (max(0.0, widest - LINE_EMS), math_width(tex) + tex.count(r"\frac") / 3,

@@ -34,6 +34,7 @@ from lingauss.engine.divergence import divergence, kernel_set_up
 from lingauss.engine.spectral import conditional_inputs, spectral_route
 from lingauss.model.options import DIRECTIONS, SOFT_LABELS, SPACES
 from lingauss.model.results import TERMS
+from lingauss.verify import dense as _dense
 
 LEVELS = ("quick", "full")
 #: Relative tolerance between two double-precision routes.
@@ -209,7 +210,6 @@ def verify(spec, *, level: str = "quick", seed: int = 0) -> list[RouteCheck]:
 
 
 def _dense_row(teacher, student, sample, space, direction, case, level):
-    from lingauss.verify import dense as _dense
 
     size = sample.k * max(sample.d, sample.n)
     if size > DENSE_LIMIT[level]:

@@ -10,6 +10,7 @@ from lingauss._core.validation import LingaussError, check_finite
 from lingauss.averages.equivalents import (divergence_equivalent, kappa, positive_grid,
                                            risk_equivalent)
 from lingauss.engine.eigen import complete
+from lingauss.model.options import Estimator, RankRule, complement_variance
 
 
 def tractable(student, design, what: str) -> tuple[int, np.ndarray]:
@@ -21,10 +22,9 @@ def tractable(student, design, what: str) -> tuple[int, np.ndarray]:
         why = (f"width == {m} < d == {design.d}: a narrower student keeps the top sample "
                f"eigenvectors, whose equivalent needs the limiting spectral density and the "
                f"eigenvector overlaps (not derived, derivations/random_design.md §6)")
-    elif student.soft_labels != "mean":
+    elif student.soft_labels.sampled:
         why = f"soft_labels == {student.soft_labels!r}: only 'mean' soft labels are derived"
-    elif r < design.k and isinstance(student.rank_rule, str) and \
-            student.rank_rule == "optimal":
+    elif r < design.k and student.rank_rule is RankRule.OPTIMAL:
         why = "rank_rule == 'optimal' below full rank depends on the labels"
     if why:
         raise LingaussError(f"{what} has no deterministic equivalent here: {why}; use Monte "
@@ -64,13 +64,10 @@ def sizes(teacher, student, design, gamma=None) -> dict:
 def complement(teacher, student, design) -> float:
     """``τ²``: the prior ``1/λ_S``, a number, or the forward parameter-space minimiser
     ``d/tr A_T ≍ 1/(β_T n (mean σ + λ̄_T))``."""
-    cv = student.complement_variance
-    if not isinstance(cv, str):
-        return float(cv)
-    if cv == "prior":
-        return 1.0 / student.ridge
-    return 1.0 / (teacher.beta * design.n * (float(np.mean(design.eigenvalues))
-                                             + normalised(teacher, design.n)))
+    return float(complement_variance(
+        student.complement_variance, ridge=student.ridge,
+        optimal=lambda: 1.0 / (teacher.beta * design.n * (float(np.mean(design.eigenvalues))
+                                                          + normalised(teacher, design.n)))))
 
 
 def gammas(design, gamma) -> np.ndarray:
@@ -94,7 +91,7 @@ def risk_arrays(teacher, student, design, gamma, estimator, method) -> dict:
                           method=method)
     bias = out["bias"] + float(np.sum(outside * sigma))               # rows outside Q
     post = np.zeros_like(bias)
-    if estimator == "gibbs":
+    if Estimator.parse(estimator, "estimator") is Estimator.GIBBS:
         k1 = kappa(gamma, lam1, sigma, method=method)
         # tr(A⁻¹Σ) ≍ (κ/λ̄ − 1)/β = γ (κ/λ̄) mean σ/(σ + κ) / β, per trained row
         mean = np.mean(sigma / (sigma + k1[..., None]), axis=-1)

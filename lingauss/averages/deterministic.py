@@ -42,7 +42,6 @@ def deterministic_risk(teacher, student=None, design=None, *, estimator: str = "
     >>> round(t.total, 6)
     0.561553
     """
-
     out = risk_terms(teacher, student, design, estimator=estimator, method=method)
     return Risk.from_terms(**{name: float(out[name]) for name in ("bias", "variance",
                                                                   "posterior")},
@@ -78,7 +77,6 @@ def risk_terms(teacher, student=None, design=None, *, gamma=None, estimator: str
     >>> np.round(out["variance"], 4)          # ν²γ/(1 − γ) below γ = 1, ν²/(γ − 1) above
     array([1., 1.])
     """
-
     check_objects(teacher, student, student_required=False)
     check_instance(design, "design", RandomDesign)
     check_option(estimator, "estimator", ESTIMATORS)
@@ -119,7 +117,6 @@ def deterministic_divergence(teacher, student, design, *, method: str = "auto"):
     >>> bool(dec.total > 0 and abs(dec.total - dec.bias - dec.variance) < 1e-9 * dec.total)
     True
     """
-
     out = divergence_terms(teacher, student, design, method=method)
     return Decomposition.from_terms(**{name: float(out[name]) * design.k * design.d for name in (
         "bias", "variance", "bottleneck_mean", "bottleneck_covariance", "rank_floor")})

@@ -22,6 +22,7 @@ from lingauss.engine.spectral import ModeInputs, expected_floor, spectral, sum_m
 from lingauss.model.checks import (check_design, check_draws, check_objects, check_space_direction,
                                    problem_sizes)
 from lingauss.model.data import Sample, SpectralDesign
+from lingauss.model.options import Direction, RankRule, Space, complement_variance, is_optimal_tau2
 from lingauss.model.random_design import RandomDesign
 from lingauss.model.results import TERMS, Decomposition
 from lingauss.model.student import Student
@@ -32,14 +33,15 @@ def closed_form_obstacle(student: Student, direction: str = "forward",
                          subject: str = "the expected divergence") -> tuple | None:
     """``(reason, remedy)`` when an expectation over the label noise has no closed form for
     this student, else None. Callers add the remedies of their own (Monte Carlo)."""
-    if isinstance(student.rank_rule, str) and student.rank_rule == "optimal":
+    if student.rank_rule is RankRule.OPTIMAL:
         return (f"rank_rule == 'optimal' depends on the labels, so {subject} has no closed "
                 f"form", "use rank_rule='oracle' or a fixed (k, r) matrix")
     if not is_pca(student):
         shown = "a matrix" if isinstance(student.basis, np.ndarray) else repr(student.basis)
         return (f"basis == {shown} does not diagonalise the kernels, so {subject} has no "
                 f"closed form", "use basis='pca'")
-    if student.complement_variance == "optimal" and direction != "forward":
+    direction = Direction.parse(direction, "direction")
+    if is_optimal_tau2(student.complement_variance) and direction is not Direction.FORWARD:
         return (f"complement_variance == 'optimal' minimises the {direction} divergence of "
                 f"each sample, which depends on the labels, so {subject} has no closed form",
                 "use direction='forward' or a fixed complement_variance")
@@ -63,17 +65,19 @@ def expected_tau2(rule, *, ridge, beta_T, lambda_T, s, k: int, m, r, space: str,
     (each coordinate's own optimum, so the root lies between them). Returns the trailing
     axis of length 1.
     """
-    if not isinstance(rule, str):
-        return np.asarray(rule, dtype=float)[..., None] if np.ndim(rule) == 0 else rule
-    if rule == "prior":
-        return 1.0 / np.asarray(ridge, dtype=float)[..., None] if np.ndim(ridge) == 0 \
-            else 1.0 / ridge
+    ridge = np.asarray(ridge, dtype=float)
+    tau2 = complement_variance(rule, ridge=ridge, optimal=lambda: _optimal_tau2(
+        ridge=ridge, beta_T=beta_T, lambda_T=lambda_T, s=s, k=k, m=m, r=r, space=space, nu=nu))
+    return np.asarray(tau2, dtype=float)[..., None] if np.ndim(tau2) == 0 else tau2
+
+
+def _optimal_tau2(*, ridge, beta_T, lambda_T, s, k: int, m, r, space, nu):
+    """The forward minimiser of :func:`expected_tau2` (parameter or prediction space)."""
     s = np.asarray(s, dtype=float)
     d = s.shape[-1]
     a = beta_T * s + lambda_T
     kept = np.arange(d) < m
-    ridge = np.asarray(ridge, dtype=float)
-    if space == "parameter":
+    if Space.parse(space, "space") is Space.PARAMETER:
         N = r * (d - m) + (k - r) * d
         T = np.sum(np.where(kept, (k - r) * a, k * a), axis=-1, keepdims=True)
         return np.where(N == 0, 1.0 / ridge, N / np.where(T > 0, T, 1.0))
@@ -152,7 +156,7 @@ def expected_divergence(teacher: Teacher, student: Student, design, *,
     lingauss.LingaussError: rank_rule == 'optimal' depends on the labels, so the expected divergence has no closed form: pass monte_carlo=N to average the exact divergence over N label draws, or use rank_rule='oracle' or a fixed (k, r) matrix.
     """
     check_objects(teacher, student)
-    check_space_direction(space, direction)
+    space, direction = check_space_direction(space, direction)
     if isinstance(design, RandomDesign):                        # Monte Carlo over X as well
         return divergence_over_inputs(teacher, student, design, space=space,
                                       direction=direction, monte_carlo=monte_carlo, seed=seed)
@@ -214,7 +218,7 @@ def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Dec
     """
     rng = np.random.default_rng(seed)
     n = getattr(design, "n", None) or design.d
-    batched = space == "parameter" and not is_pca(student)
+    batched = space is Space.PARAMETER and not is_pca(student)
     # draw by draw, what is reused holds about 20 d × d arrays (lingauss._memo)
     check_memory(engine_bytes(design.d, n, design.k) + 8.0 * 6 * BLOCK * design.k
                  * (design.d + n) + (0.0 if batched else 8.0 * 20 * design.d ** 2),
@@ -269,7 +273,7 @@ def _block(teacher, student, factors, X, Ys, W_star, noise, r, direction) -> lis
         means = factors.means(teacher, student, Ys)
         O = output_bases(student, r, means[2], W_star)
         terms = factors.terms(means, O, r, tau2_rule(student, direction), direction,
-                              student.soft_labels != "mean")
+                              student.soft_labels.sampled)
     out = []
     for i, Y in enumerate(Ys):
         if terms["cancelled"][i]:
@@ -292,10 +296,9 @@ def divergence_over_inputs(teacher, student, design, *, space, direction, monte_
     """``E_{X,Y} K_n`` by Monte Carlo over input draws: per draw the closed form over the labels
     (``expected_divergence`` of the sample) when it exists, else the exact divergence of one
     label draw. Returns a :class:`lingauss.Decomposition` with ``stderr``."""
-
     monte_carlo, seed = needs_draws(monte_carlo, seed, "the divergence",
                                      "deterministic_divergence")
-    if space == "prediction" and design.noise == 0:
+    if space is Space.PREDICTION and design.noise == 0:
         raise LingaussError("design.noise == 0, must be > 0 when space == 'prediction' (the "
                             "label channel WX + νE needs noise).")
     student.resolve(design.d, design.k)

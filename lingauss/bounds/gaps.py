@@ -21,6 +21,7 @@ from lingauss.engine.divergence import kernel_set_up
 from lingauss.engine.linalg import chol
 from lingauss.model.checks import check_design, check_draws, check_objects
 from lingauss.model.data import Sample
+from lingauss.model.options import RankRule
 from lingauss.model.student import Student
 from lingauss.model.teacher import Teacher
 
@@ -98,7 +99,7 @@ def maps(teacher: Teacher, student: Student, sample: Sample, *, space: str = "pa
     LK = chol(K, "the student's width precision K = β_S BᵀXXᵀB + λ_S I")
     T = student.alpha * np.eye(n) + (1 - student.alpha) * HT               # (n, n)
     J = student.beta * T @ sla.cho_solve((LK, True), XB.T).T              # (n, m)
-    fixed = not (isinstance(student.rank_rule, str) and student.rank_rule == "optimal")
+    fixed = student.rank_rule is not RankRule.OPTIMAL
     Ur = st.O[:, :st.r] if fixed else None
     return Maps(X=X, B=B, J=J, LK=LK, LT=LT, HT=HT, LA=LA, Ur=Ur, k=sample.k, r=st.r,
                 tau2=tau2)
@@ -192,7 +193,7 @@ def exact_gaps(teacher: Teacher, student: Student, sample: Sample, *,
     lingauss.LingaussError: rank_rule == 'optimal' depends on the labels, so the expected gap has no closed form: pass monte_carlo=N to average over N label draws, or use rank_rule='oracle' or a fixed (k, r) matrix.
     """
     check_objects(teacher, student)
-    optimal = isinstance(student.rank_rule, str) and student.rank_rule == "optimal"
+    optimal = student.rank_rule is RankRule.OPTIMAL
     monte_carlo, seed = check_draws(
         monte_carlo, seed, required=optimal,
         why="rank_rule == 'optimal' depends on the labels, so the expected gap has no closed "
@@ -286,11 +287,11 @@ def simulate_gaps(teacher: Teacher, student: Student, sample: Sample, *,
         D = min(CHUNK, draws - start)
         _, Y = label_draws(sample, rng, D)
         W_T = teacher_draw(Y)
-        if student.soft_labels == "mean":
+        if not student.soft_labels.sampled:
             Yhat = Y @ mp.HT                                             # M_T X
         else:
             Yhat = teacher_draw(Y) @ X                                     # W_T' X, fresh W_T'
-            if student.soft_labels == "sampled+noise":
+            if student.soft_labels.noisy:
                 Yhat = Yhat + student.soft_label_noise * rng.standard_normal(Yhat.shape)
         Yt = student.alpha * Y + (1 - student.alpha) * Yhat                # Ỹ (D, k, n)
         Ur = np.array(mp.basis(Y))                                       # (D, k, r)

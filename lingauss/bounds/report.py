@@ -8,11 +8,12 @@ from lingauss._core.progress import progress
 from lingauss.bounds.table import bounds_table
 from lingauss.model.checks import check_objects
 from lingauss.model.data import Sample
+from lingauss.model.options import SoftLabels
 from lingauss.model.student import Student
 from lingauss.model.teacher import Teacher
 
 #: Soft-label modes :func:`bounds_over_ranks` covers, in order.
-SOFT_LABEL_MODES = ("mean", "sampled", "sampled+noise")
+SOFT_LABEL_MODES = tuple(SoftLabels)
 #: ``ν_T`` used for ``"sampled+noise"`` when the student's own is 0.
 DEFAULT_SOFT_LABEL_NOISE = 0.3
 
@@ -34,7 +35,7 @@ def bounds_over_ranks(teacher: Teacher, student: Student, sample: Sample, *,
         variant = student.replace(
             soft_labels=soft, soft_label_noise=(student.soft_label_noise
                                                 or DEFAULT_SOFT_LABEL_NOISE)
-            if soft == "sampled+noise" else 0.0)
+            if soft.noisy else 0.0)
         for w in sorted({m, d}):
             for r in range(1, min(k, w) + 1):
                 jobs.append((soft, w, r, variant.replace(rank=r, width=w)))

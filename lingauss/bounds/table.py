@@ -38,6 +38,7 @@ from lingauss.engine.divergence import divergence
 from lingauss.engine.eigen import eigen
 from lingauss.model.checks import check_draws, check_objects, check_space_direction
 from lingauss.model.data import Sample
+from lingauss.model.options import Direction, Space
 from lingauss.model.student import Student
 from lingauss.model.teacher import Teacher
 
@@ -170,11 +171,11 @@ def _student_variance(mp: Maps, student: Student, G: np.ndarray, Ur: np.ndarray)
     var = mp.tau2 * max(outside, 0.0)
     KinvBg = sla.cho_solve((mp.LK, True), inside.T)                    # (m, r) K⁻¹Bᵀgᵀ
     var += float(np.sum(inside.T * KinvBg))                            # g B K⁻¹ Bᵀ gᵀ
-    if student.soft_labels != "mean":
+    if student.soft_labels.sampled:
         XBK = mp.X.T @ (mp.B @ KinvBg)                                  # (n, r) XᵀBK⁻¹Bᵀgᵀ
         c = (1 - student.alpha) * student.beta
         spread = float(np.sum(sla.solve_triangular(mp.LA, mp.X @ XBK, lower=True) ** 2))
-        if student.soft_labels == "sampled+noise":
+        if student.soft_labels.noisy:
             spread += student.soft_label_noise ** 2 * float(np.sum(XBK ** 2))
         var += (c * math.sqrt(max(spread, 0.0))) ** 2       # c² spread, no overflow of c²
     return var
@@ -239,7 +240,7 @@ def bounds_table(teacher: Teacher, student: Student, sample: Sample, *,
     (['subgaussian', 'exact_cgf'], False)
     """
     check_objects(teacher, student)
-    check_space_direction(space, direction)
+    space, direction = check_space_direction(space, direction)
     monte_carlo, seed = check_draws(monte_carlo, seed)
     c = check_real(c, "c", low=0, high=1)
     check_option(on_violation, "on_violation", ON_VIOLATION)
@@ -247,7 +248,7 @@ def bounds_table(teacher: Teacher, student: Student, sample: Sample, *,
     mp = maps(teacher, student, sample, space=space, direction=direction)
     X, nu, n, k = sample.X, sample.noise, sample.n, sample.k
     fixed = mp.Ur is not None
-    classic = space == "parameter" and direction == "forward"
+    classic = space is Space.PARAMETER and direction is Direction.FORWARD
 
     # --- per label draw: K_n(S), σ_S², Δ_S, ‖δ_S‖², ½ Σ δ A_T δᵀ ------------------------------
     rng = np.random.default_rng(seed)
@@ -264,13 +265,13 @@ def bounds_table(teacher: Teacher, student: Student, sample: Sample, *,
         # the gap's conditional variance under the teacher and under the student; in
         # prediction space the variable is WX + νE', which adds ν²‖H‖², H = (2/n)(Y − W⋆X)
         extra = nu ** 2 * float(np.sum((2.0 / n * (Y - sample.W_star @ X)) ** 2)) \
-            if space == "prediction" else 0.0
+            if space is Space.PREDICTION else 0.0
         var_t = float(np.sum(sla.solve_triangular(mp.LA, G.T, lower=True) ** 2)) + extra
         var_s = (_student_variance(mp, student, G, mp.basis(Y)) + extra
-                 if direction != "forward" else np.nan)
+                 if direction is not Direction.FORWARD else np.nan)
         per["sigma2_teacher"][i], per["sigma2_student"][i] = var_t, var_s
-        per["sigma2"][i] = {"forward": var_t, "reverse": var_s,
-                            "symmetric": min(var_t, var_s)}[direction]
+        per["sigma2"][i] = {Direction.FORWARD: var_t, Direction.REVERSE: var_s,
+                            Direction.SYMMETRIC: min(var_t, var_s)}[direction]
         delta = mp.student_mean(Y) - Y @ mp.LT                             # M_S − M_T
         per["difference"][i] = np.sum(G * delta)                           # Δ_S = ⟨G_S, δ_S⟩
         per["displacement2"][i] = np.sum(delta ** 2)
@@ -299,10 +300,10 @@ def bounds_table(teacher: Teacher, student: Student, sample: Sample, *,
     avg = gap_cgf(teacher, sample, law="averaged")
     if classic:
         sigma2, sigma2_se = avg.variance, 0.0
-    elif direction == "symmetric":      # K_sym bounds both one-sided divergences: the
+    elif direction is Direction.SYMMETRIC:      # K_sym bounds both one-sided divergences: the
         sigma2, sigma2_se = min(mc(per["sigma2_teacher"]), mc(per["sigma2_student"]))  # smaller
     else:
-        sigma2, sigma2_se = mc(per[f"sigma2_{'teacher' if direction == 'forward' else 'student'}"])
+        sigma2, sigma2_se = mc(per[f"sigma2_{'teacher' if direction is Direction.FORWARD else 'student'}"])
     s = eigen(X).s
     gradient = math.sqrt(2 * nu ** 2 * k / n * float(np.sum(2 * s / n)))    # (2ν²k/n) tr ∇²L_S
     if fixed:

@@ -101,7 +101,6 @@ class Chain(Lineage):
              estimator: str = "mean", covariance=None, monte_carlo: int | None = None,
              seed: int | None = None):
         """The risk of one generation (docs/model.md §7): see :func:`lingauss.risk`."""
-
         g = self._generation(generation, "generation")
         return chain_risk(self, g, design, kind=kind, estimator=estimator,
                           covariance=covariance, monte_carlo=monte_carlo, seed=seed)

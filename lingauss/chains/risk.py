@@ -21,8 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from lingauss._core.progress import progress
-from lingauss._core.validation import (LingaussError, check_array, check_finite, check_option,
-                                       numerics)
+from lingauss._core.validation import (LingaussError, check_array, check_finite, numerics)
 from lingauss.averages.inputs import expected_over_inputs, needs_draws
 from lingauss.engine import generated_chains as gen
 from lingauss.engine.eigen import eigen
@@ -32,7 +31,7 @@ from lingauss.engine.setup import is_pca
 from lingauss.engine.spectral import spectral
 from lingauss.model.checks import check_design, check_draws, check_objects, problem_sizes
 from lingauss.model.data import Sample, SpectralDesign
-from lingauss.model.options import ESTIMATORS, KINDS
+from lingauss.model.options import Estimator, RankRule, RiskKind
 from lingauss.model.random_design import RandomDesign
 from lingauss.model.results import Risk
 from lingauss.model.student import Student
@@ -97,10 +96,9 @@ def _identity_student(teacher):
 def design_weights(design, kind: str, covariance):
     """``(s, Θ, Σ_e, n)`` in eigen coordinates: the eigenvalues, the truth, the risk's input
     covariance (``diag(s)/n`` for fixed design) and ``n``."""
-
     spec = spectral(design)
     n = design.n
-    if kind == "fixed":
+    if RiskKind.parse(kind, "kind") is RiskKind.FIXED:
         if n is None:
             raise LingaussError("fixed-design risk of a SpectralDesign needs its n "
                                 "(the weights are s_i / n): design.n is None.")
@@ -147,13 +145,12 @@ def chain_risk(chain, g: int, design, *, kind: str, estimator: str, covariance=N
     if isinstance(design, RandomDesign):                        # Monte Carlo over X
         return risk_over_inputs(chain, g, design, kind=kind, estimator=estimator,
                                 covariance=covariance, monte_carlo=monte_carlo, seed=seed)
-    check_option(kind, "kind", KINDS)
-    check_option(estimator, "estimator", ESTIMATORS)
+    kind, estimator = RiskKind.parse(kind, "kind"), Estimator.parse(estimator, "estimator")
     check_design(design, truth=True, noise=True, what="the risk")
     if isinstance(design, SpectralDesign) and design.signal.ndim == 1:
         raise LingaussError("design.signal has shape (d,) (energies only): the risk splits θ_i "
                             "by output rows; give the vectors θ_i as a (k, d) signal.")
-    if covariance is not None and kind == "fixed":
+    if covariance is not None and kind is RiskKind.FIXED:
         raise LingaussError("covariance is set but kind == 'fixed': fixed-design risk uses "
                             "the sample's inputs; pass kind='population'.")
     optimal = label_dependent(chain.students[:g], design.d, design.k)
@@ -235,7 +232,7 @@ def _closed_form(chain, g, sample, spec, cov, estimator) -> dict:
         for P2, N2 in paths:
             variance += float(np.sum(P * P2)) * float(np.sum((N.T * s) @ N2 * cov))
     variance *= spec.noise ** 2
-    post = _posterior(kernels, g, O, patterns, index, cov) if estimator == "gibbs" else 0.0
+    post = _posterior(kernels, g, O, patterns, index, cov) if estimator is Estimator.GIBBS else 0.0
     return dict(bias=bias, variance=variance + post, posterior=post)
 
 
@@ -243,7 +240,6 @@ def _spectral_closed_form(chain, g, sample, spec, cov, estimator) -> dict:
     """Every mode separates (``pca`` bases, fixed projectors, ``Σ`` diagonal in the sample's
     eigenbasis): per row class, the derived filter recursion and the derived per-mode risk
     (``lingauss._generated_chains``), summed over the modes."""
-
     kernels, O, patterns, index, eig = chain.kernels(sample)
     s, theta, nu = spec.s, spec.theta, spec.noise
     w = np.diag(cov)                                                     # (d,) mode weights
@@ -261,7 +257,7 @@ def _spectral_closed_form(chain, g, sample, spec, cov, estimator) -> dict:
         bias += float(np.sum(gen.risk_bias(s, f, w, energy, nu)))
         var = np.where(pos, gen.risk_variance(np.where(pos, s, 1.0), f, w, energy, nu), 0.0)
         variance += len(rows) * float(np.sum(var))
-    post = _posterior(kernels, g, O, patterns, index, cov) if estimator == "gibbs" else 0.0
+    post = _posterior(kernels, g, O, patterns, index, cov) if estimator is Estimator.GIBBS else 0.0
     return dict(bias=bias, variance=variance + post, posterior=post)
 
 
@@ -281,7 +277,7 @@ def _monte_carlo(chain, g, sample, spec, cov, estimator, draws, seed) -> dict:
                                                                 noise=sample.noise))
         means.append(kernels[g].mean)
         posts.append(_posterior(kernels, g, O, patterns, index, cov)
-                     if estimator == "gibbs" else 0.0)
+                     if estimator is Estimator.GIBBS else 0.0)
     means = np.array(means)                                              # (N, k, d)
     mbar = means.mean(axis=0)
     dev = means - mbar
@@ -298,17 +294,16 @@ def _monte_carlo(chain, g, sample, spec, cov, estimator, draws, seed) -> dict:
 def spectral_eligible(chain, g, design, kind, covariance) -> bool:
     """Whether every mode separates: ``pca`` bases and fixed rank rules up to ``g``, and the
     risk's input covariance diagonal in the sample's eigenbasis."""
-
     students = chain.students[:g]
     if not all(is_pca(st) for st in students) or label_dependent(students, design.d, design.k):
         return False
-    return kind == "fixed" or covariance is None
+    return RiskKind.parse(kind, "kind") is RiskKind.FIXED or covariance is None
 
 
 def label_dependent(students, d: int, k: int) -> bool:
     """Whether a generation's output projector depends on the labels: the ``"optimal"`` rank
     rule below full rank (at full rank every rule gives ``Q = I``)."""
-    return any(isinstance(st.rank_rule, str) and st.rank_rule == "optimal"
+    return any(st.rank_rule is RankRule.OPTIMAL
                and st.resolve(d, k)[1] < k for st in students)
 
 
@@ -318,16 +313,14 @@ def risk_over_inputs(chain, g: int, design, *, kind: str, estimator: str, covari
     closed form over the labels (``kind="population"`` with the design's ``Σ``); a projector
     that depends on the labels takes two label draws per input draw, with the unbiased split
     ``variance = ½‖M₁ − M₂‖²``, ``bias = ‖M̄ − W⋆‖² − variance/2``."""
-
-    check_option(kind, "kind", KINDS)
-    check_option(estimator, "estimator", ESTIMATORS)
+    kind, estimator = RiskKind.parse(kind, "kind"), Estimator.parse(estimator, "estimator")
     if covariance is not None:
         raise LingaussError("Ambiguous arguments: a RandomDesign carries its covariance Σ; do "
                             "not give covariance.")
     monte_carlo, seed = needs_draws(monte_carlo, seed, "the risk", "deterministic_risk")
     for student in chain.students:
         student.resolve(design.d, design.k)
-    cov = design.matrix if kind == "population" else None
+    cov = design.matrix if kind is RiskKind.POPULATION else None
     dependent = label_dependent(chain.students[:g], design.d, design.k)
 
     def one(sample, rng):
@@ -342,8 +335,8 @@ def risk_over_inputs(chain, g: int, design, *, kind: str, estimator: str, covari
         variance = 0.5 * norm(M[0] - M[1])
         bias = norm(0.5 * (M[0] + M[1]) - W) - 0.5 * variance
         post = 0.0
-        if estimator == "gibbs":
-            post = chain_risk(chain, g, sample, kind=kind, estimator="gibbs", covariance=cov,
+        if estimator is Estimator.GIBBS:
+            post = chain_risk(chain, g, sample, kind=kind, estimator=Estimator.GIBBS, covariance=cov,
                               monte_carlo=2, seed=int(rng.integers(2 ** 32))).posterior
         return {"total": bias + variance + post, "bias": bias, "variance": variance + post,
                 "posterior": post}

@@ -42,7 +42,7 @@ from lingauss.engine.kernels import classes_of
 from lingauss.engine.lstsq import constrained_lstsq, mp_constrained_lstsq
 from lingauss.model.checks import check_design, check_instance, problem_sizes
 from lingauss.model.data import SpectralDesign
-from lingauss.model.options import KINDS
+from lingauss.model.options import RiskKind
 from lingauss.model.results import Risk
 from lingauss.model.teacher import Teacher
 
@@ -148,14 +148,14 @@ def optimal_weights(teacher: Teacher, students, design, *, kind: str = "fixed",
     """
     check_instance(teacher, "teacher", Teacher)
     chain = Lineage(teacher, students)
-    check_option(kind, "kind", KINDS)
+    kind = RiskKind.parse(kind, "kind")
     check_option(method, "method", METHODS)
     check_design(design, truth=True, noise=True, what="the optimal weights")
     if label_dependent(chain.students, design.d, design.k):
         raise LingaussError("rank_rule == 'optimal' below full rank depends on the labels, so "
                             "the risk is not a quadratic in the weights: use rank_rule="
                             "'oracle' or a fixed (k, r) matrix.")
-    if covariance is not None and kind == "fixed":
+    if covariance is not None and kind is RiskKind.FIXED:
         raise LingaussError("covariance is set but kind == 'fixed': fixed-design risk uses "
                             "the sample's inputs; pass kind='population'.")
     sizes = problem_sizes(teacher, chain.students[-1], design)
@@ -367,9 +367,9 @@ def one_step_xi(teacher: Teacher, design, *, kind: str = "fixed") -> float:
     True
     """
     check_instance(teacher, "teacher", Teacher)
-    check_option(kind, "kind", KINDS)
+    kind = RiskKind.parse(kind, "kind")
     check_design(design, truth=True, noise=True, what="the one-step weight")
-    if kind == "population" and not isinstance(design, SpectralDesign):
+    if kind is RiskKind.POPULATION and not isinstance(design, SpectralDesign):
         raise LingaussError("kind == 'population' needs a SpectralDesign here (σ_i = s_i / n): "
                             "the per-mode closed form takes no covariance Σ; use "
                             "kind='fixed' for a Sample, or optimal_weights(..., covariance=Σ).")

@@ -25,10 +25,10 @@ from lingauss.engine.eigen import complete, numerical_rank
 from lingauss.engine.gram import GramFactors, output_bases, tau2_rule
 from lingauss.engine.linalg import (chain_rule_kl, chol, minimise_tau2, mixture_slack, solve_l, svd,
                                     svdvals, tau2_profile)
-from lingauss.engine.setup import (Setup, complement_variance, is_pca, needs_truth, setup,
-                                   tau2_closed_form)
-from lingauss.model.checks import check_problem, problem_sizes
+from lingauss.engine.setup import Setup, is_pca, needs_truth, setup, tau2_closed_form
+from lingauss.model.checks import check_problem, check_space_direction, problem_sizes
 from lingauss.model.data import Sample
+from lingauss.model.options import Space, complement_variance
 from lingauss.model.results import Decomposition
 from lingauss.model.student import Student
 from lingauss.model.teacher import Teacher
@@ -118,7 +118,7 @@ def _kernels(teacher: Teacher, student: Student, st: Setup, space: str,
     s, z, a, M_T, O = eig.s, st.z, st.a, st.M_T, st.O
     mom = st.moments
     diag = st.pca
-    sampled = student.soft_labels != "mean"
+    sampled = student.soft_labels.sampled
     mean_s_w = O[:, :r].T @ mom.C                              # (r, m) trained rows
     mean_t = O.T @ M_T                                         # (k, d) rotated rows
     zero_w = np.zeros(m) if diag else np.zeros((m, m))
@@ -129,7 +129,7 @@ def _kernels(teacher: Teacher, student: Student, st: Setup, space: str,
             a[:m] * (student.beta * s[:m] + student.ridge))
         delta_w = np.hstack([(O[:, :r].T @ z[:, :m]) * gap, -mean_t[:r, m:]])   # (r, d)
 
-    if space == "parameter":
+    if space is Space.PARAMETER:
         R = np.eye(d) if diag else st.R                        # (d, d)
         cov_t = 1.0 / a if diag else (R.T / a) @ R
         trained = _Group(
@@ -215,14 +215,15 @@ def _tau2(student: Student, st: Setup, groups, space: str, direction: str) -> fl
         return 1.0 / student.ridge
 
     def optimal():
-        if space == "parameter":
+        if space is Space.PARAMETER:
             return tau2_closed_form(direction, N, T, S)
         active = [g for g in groups if g.rows > 0 and np.any(g.cov_tau)]
         if not active:
             return 1.0 / student.ridge
         return minimise_tau2([g.profile(direction) for g in active], N / T)
 
-    return complement_variance(student, ridge=student.ridge, optimal=optimal)
+    return float(complement_variance(student.complement_variance, ridge=student.ridge,
+                                     optimal=optimal))
 
 
 def _decompose(groups, floor: float, direction: str, tau2: float) -> Decomposition:
@@ -230,8 +231,8 @@ def _decompose(groups, floor: float, direction: str, tau2: float) -> Decompositi
     terms = dict(bias=0.0, variance=0.0, bottleneck_mean=0.0, bottleneck_covariance=0.0)
     slack = 0.0
     sampled = groups[0].extra is not None
-    for reverse in {"forward": (False,), "reverse": (True,),
-                    "symmetric": (False, True)}[direction]:
+    for part in direction.parts:
+        reverse = part.reverse
         for g in groups:
             if g.rows == 0:
                 continue
@@ -261,7 +262,7 @@ def _gram_route(teacher: Teacher, student: Student, sample: Sample, direction: s
     means = factors.means(teacher, student, Y)
     O = output_bases(student, r, means[2], sample.W_star)
     terms = factors.terms(means, O, r, tau2_rule(student, direction), direction,
-                          student.soft_labels != "mean")
+                          student.soft_labels.sampled)
     if terms["cancelled"][0]:
         return None
     return Decomposition.from_terms(
@@ -281,6 +282,7 @@ def kernel_set_up(teacher: Teacher, student: Student, sample: Sample, *,
     same projector and the same ``τ²`` (for ``"optimal"``: the minimiser of the divergence in
     this space and direction).
     """
+    space, direction = check_space_direction(space, direction)
     with numerics("the set-up of the kernels", problem_sizes(teacher, student, sample)):
         st = setup(teacher, student, sample)
         groups, _ = _kernels(teacher, student, st, space, sample.noise)
@@ -321,11 +323,12 @@ def divergence(teacher: Teacher, student: Student, sample: Sample, *,
     >>> divergence(Teacher(4.0, 1.0), same, sample).total
     0.0
     """
-    check_problem(teacher, student, sample, space=space, direction=direction)
+    space, direction = check_problem(teacher, student, sample, space=space,
+                                     direction=direction)
     sizes = problem_sizes(teacher, student, sample)
     with blas_threads(sample.d), numerics("the divergence", sizes):
         dec = None
-        if space == "parameter" and not is_pca(student):
+        if space is Space.PARAMETER and not is_pca(student):
             dec = _gram_route(teacher, student, sample, direction)
         if dec is None:
             st = setup(teacher, student, sample)

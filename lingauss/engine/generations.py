@@ -23,6 +23,7 @@ from lingauss.engine.linalg import chol
 from lingauss.engine.setup import is_pca, needs_truth, output_basis
 from lingauss.model.checks import check_design, check_instance
 from lingauss.model.data import Sample
+from lingauss.model.options import complement_variance
 from lingauss.model.student import Student
 from lingauss.model.teacher import Teacher
 
@@ -115,7 +116,7 @@ class Lineage:
         O = output_basis(student, r, whiten=C @ LK, W_star=sample.W_star)
         Q = O[:, :r] @ O[:, :r].T
         return Kernel(mean=Q @ C @ Bt.T, Bt=Bt, R=complete(Bt), r=r, Q=Q,
-                      cond=0.5 * (cond + cond.T), sampled=student.soft_labels != "mean")
+                      cond=0.5 * (cond + cond.T), sampled=student.soft_labels.sampled)
 
     @staticmethod
     def _spread(K: Kernel, student, previous: Kernel, patterns, index, s) -> None:
@@ -129,21 +130,22 @@ class Lineage:
             member = True if idx is None else pattern[idx]
             C = previous.row_cov(pattern, member)
             S = (K.Bt.T * s) @ C @ (s[:, None] * K.Bt)
-            if student.soft_labels == "sampled+noise":
+            if student.soft_labels.noisy:
                 S = S + student.soft_label_noise ** 2 * (K.Bt.T * s) @ K.Bt
             E = F @ S @ F
             K.extra[pattern] = 0.5 * (E + E.T)
 
     @staticmethod
     def _tau2(K, student, previous, O, patterns, index, s, rho, space, direction, noise):
-        cv = student.complement_variance
-        if not isinstance(cv, str):
-            return float(cv)
-        if cv == "prior" or (K.r == K.mean.shape[0] and K.m == K.mean.shape[1]):
-            return 1.0 / student.ridge
-        # prediction space may give the limit τ² → 0⁺ (the noise keeps the kernel proper)
-        return optimal_tau2(K, previous, O, patterns, index, s=s, rho=rho, space=space,
-                            direction=direction, noise=noise)
+        full = K.r == K.mean.shape[0] and K.m == K.mean.shape[1]     # no complement
+
+        def optimal():
+            # prediction space may give the limit τ² → 0⁺ (the noise keeps the kernel proper)
+            return optimal_tau2(K, previous, O, patterns, index, s=s, rho=rho, space=space,
+                                direction=direction, noise=noise)
+
+        return float(complement_variance(student.complement_variance, ridge=student.ridge,
+                                         optimal=None if full else optimal))
 
     def means(self, sample: Sample) -> list:
         """The mean of every generation on ``sample`` (``G + 1`` arrays (k, d); index 0 is the

@@ -28,6 +28,7 @@ from scipy import linalg as sla
 from lingauss.engine.eigen import complete, teacher_factor
 from lingauss.engine.linalg import chol, mixture_slack, solve_l, svd, svdvals, vfun
 from lingauss.engine.setup import tau2_closed_form
+from lingauss.model.options import Direction, RankRule, complement_variance, is_optimal_tau2
 
 #: A trace/log-determinant ``Σ v`` below this fraction of its terms' size has lost digits.
 CANCEL_RTOL = 1e-6
@@ -75,8 +76,8 @@ class GramFactors:
     def build(cls, teacher, student, X, B, *, direction: str) -> "GramFactors":
         """The inputs' part for ``direction`` (``tr A⁻¹`` and the reverse variance only where
         a reverse divergence or the optimal ``τ²`` needs them)."""
-        reverse = direction != "forward"
-        need_inverse = reverse or student.complement_variance == "optimal"
+        reverse = Direction.parse(direction, "direction") is not Direction.FORWARD
+        need_inverse = reverse or is_optimal_tau2(student.complement_variance)
         d, m = B.shape
         factor = teacher_factor(X, teacher.beta, teacher.ridge)         # cached per inputs
         L, trA, logdetA = factor.L, factor.trA, factor.logdetA
@@ -92,11 +93,11 @@ class GramFactors:
         cov_cond = sla.cho_solve((LK, True), np.eye(m))
         cov_cond = 0.5 * (cov_cond + cov_cond.T)
         extra = np.zeros((m, m))
-        if student.soft_labels != "mean":
+        if student.soft_labels.sampled:
             # BᵀXΣ_ŶXᵀB = (GB)ᵀA⁻¹(GB) (+ ν_T² BᵀGB)
             W1 = solve_l(L, GB)
             spread = W1.T @ W1
-            if student.soft_labels == "sampled+noise":
+            if student.soft_labels.noisy:
                 spread = spread + student.soft_label_noise ** 2 * (B.T @ GB)
             F = ((1 - student.alpha) * student.beta) * cov_cond            # O(1)
             extra = F @ spread @ F
@@ -159,8 +160,8 @@ class GramFactors:
         res = {name: np.zeros(mean_c2.shape) for name in
                ("bias", "variance", "bottleneck_mean", "bottleneck_covariance")}
         cancelled = np.zeros(mean_c2.shape, dtype=bool)
-        for reverse in {"forward": (False,), "reverse": (True,),
-                        "symmetric": (False, True)}[direction]:
+        direction = Direction.parse(direction, "direction")
+        for reverse in (part.reverse for part in direction.parts):
             if not reverse:
                 res["variance"] += 0.5 * r * self.var_fwd
                 res["bias"] += 0.5 * np.sum(solve_l(self.LS, _rows(Cr - MTr_B)) ** 2,
@@ -196,8 +197,7 @@ class GramFactors:
             res["convexity_slack"] = np.array([
                 sum(mixture_slack(MTr_B[i], self.LS @ self.LS.T, Cr[i], self.cov_cond,
                                   self.extra, r, rev) for rev in
-                    {"forward": (False,), "reverse": (True,),
-                     "symmetric": (False, True)}[direction]) for i in range(len(tau2))])
+                    (part.reverse for part in direction.parts)) for i in range(len(tau2))])
         res["cancelled"] = cancelled
         res["tau2"] = tau2
         return res
@@ -214,7 +214,7 @@ def output_bases(student, r: int, whiten, W_star) -> np.ndarray:
     D, k = whiten.shape[0], whiten.shape[1]
     if isinstance(rule, np.ndarray):
         return np.broadcast_to(complete(np.asarray(rule, dtype=float)), (D, k, k))
-    if rule == "oracle":
+    if rule is RankRule.ORACLE:
         Ur = svd(W_star)[0][:, :r]
         return np.broadcast_to(complete(Ur), (D, k, k))
     Ur = svd(whiten)[0][..., :r]                                     # (D, k, r)
@@ -223,12 +223,8 @@ def output_bases(student, r: int, whiten, W_star) -> np.ndarray:
 
 def tau2_rule(student, direction: str):
     """``(N, T, S) ↦ τ²`` for the student's rule (closed forms in parameter space)."""
-    cv = student.complement_variance
-
     def rule(N, T, S):
-        if not isinstance(cv, str):
-            return float(cv)
-        if cv == "prior" or N == 0:
-            return 1.0 / student.ridge
-        return tau2_closed_form(direction, N, T, S)
+        return complement_variance(
+            student.complement_variance, ridge=student.ridge,
+            optimal=None if N == 0 else lambda: tau2_closed_form(direction, N, T, S))
     return rule

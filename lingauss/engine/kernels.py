@@ -25,6 +25,7 @@ from lingauss._core.validation import LingaussError
 from lingauss.engine.eigen import complete, numerical_rank
 from lingauss.engine.linalg import (chain_rule_kl, chol, eigh, minimise_tau2, mixture_slack,
                                     solve_l, svd, svdvals, tau2_profile)
+from lingauss.model.options import Direction, Space
 
 #: Tolerance of "the projectors commute" and "a row is in a projector's range".
 COMMUTE_TOL = 1e-8
@@ -116,6 +117,7 @@ def pair_kl(first: Kernel, second: Kernel, later: Kernel, O, patterns, index: di
     every row trained). ``later`` is the kernel whose trained coordinates split the space
     (and whose soft-label mixture gives the convexity slack).
     """
+    space, direction = Space.parse(space, "space"), Direction.parse(direction, "direction")
     terms = dict(bias=0.0, variance=0.0, bottleneck_mean=0.0, bottleneck_covariance=0.0)
     slack = 0.0
     d = first.mean.shape[1]
@@ -145,7 +147,7 @@ def pair_kl(first: Kernel, second: Kernel, later: Kernel, O, patterns, index: di
             ext[:m, :m] = later.extra.get(pattern, np.zeros((m, m)))
             cond, ext = later.R @ cond @ later.R.T, later.R @ ext @ later.R.T
             extra = (cond, ext)
-        if space == "prediction":
+        if space is Space.PREDICTION:
             pieces = [_prediction(c, mu, s, rho, nu2) for c, mu in pieces]
             if extra is not None:
                 extra = (_prediction(extra[0], np.zeros((1, d)), s, rho, nu2)[0],
@@ -160,8 +162,7 @@ def pair_kl(first: Kernel, second: Kernel, later: Kernel, O, patterns, index: di
         rot = [(frame.T @ c @ frame, mu @ frame) for c, mu in pieces]
         rot = [(0.5 * (c + c.T), mu) for c, mu in rot]
         (cov_f, mean_f), (cov_s, mean_s) = rot
-        for reverse in {"forward": (False,), "reverse": (True,),
-                        "symmetric": (False, True)}[direction]:
+        for reverse in (part.reverse for part in direction.parts):
             a, b = ((mean_s, cov_s), (mean_f, cov_f)) if reverse else \
                 ((mean_f, cov_f), (mean_s, cov_s))
             for name, value in chain_rule_kl(*a, *b, p).items():
@@ -183,6 +184,7 @@ def optimal_tau2(kernel: Kernel, previous: Kernel, O, patterns, index, *, s, rho
                  direction, noise) -> float:
     """``τ²`` of ``kernel`` minimising its divergence to ``previous`` (the space and direction
     asked for): the root of the derivative of the exact profile (``lingauss._linalg``)."""
+    space = Space.parse(space, "space")
     profiles = []
     d = kernel.mean.shape[1]
     nu2 = 0.0 if noise is None else noise ** 2
@@ -195,7 +197,7 @@ def optimal_tau2(kernel: Kernel, previous: Kernel, O, patterns, index, *, s, rho
         cov_p = previous.row_cov(pattern, theirs)
         Oc = O[:, rows]
         gap = Oc.T @ (kernel.mean - previous.mean)
-        if space == "prediction":
+        if space is Space.PREDICTION:
             cov0, gap = _prediction(cov0, gap, s, rho, nu2)
             cov1 = _prediction(cov1, np.zeros((1, d)), s, rho, 0.0)[0]
             cov_p = _prediction(cov_p, np.zeros((1, d)), s, rho, nu2)[0]
@@ -216,6 +218,7 @@ def rank_floor(teacher_like: Kernel, later: Kernel, O, patterns, index, *, s, rh
     whitened by its own covariance there (the Eckart–Young floor of docs/model.md §4)."""
     if later.Bt is None:
         return 0.0
+    space = Space.parse(space, "space")
     nu2 = 0.0 if noise is None else noise ** 2
     rows_out = []
     for pattern, rows in classes_of(patterns).items():
@@ -223,7 +226,7 @@ def rank_floor(teacher_like: Kernel, later: Kernel, O, patterns, index, *, s, rh
         member = True if idx is None else pattern[idx]
         cov = teacher_like.row_cov(pattern, member)
         mean = O[:, rows].T @ teacher_like.mean
-        if space == "prediction":
+        if space is Space.PREDICTION:
             cov, mean = _prediction(cov, mean, s, rho, nu2)
             G = np.sqrt(s[:rho])[:, None] * later.Bt[:rho]
             UG, sv, _ = svd(G)

@@ -22,6 +22,7 @@ from scipy import optimize
 
 from lingauss._core.memo import Recent
 from lingauss._core.validation import IllConditioned
+from lingauss.model.options import Direction
 
 # Below |x − 1| < _V_SERIES_RADIUS, v(x) is summed from its series in t = (x−1)/(x+1).
 _V_SERIES_RADIUS = 0.1
@@ -253,8 +254,8 @@ def tau2_profile(rows: int, cov0, cov_tau, cov_t, delta, direction: str):
         w = np.einsum("ij,ij->j", V, W @ V)
         Lt = chol(cov_t)
         lin = rows * float(np.trace(solve_l(Lt, solve_l(Lt, cov_tau).T)))
-    fwd = direction in ("forward", "symmetric")
-    rev = direction in ("reverse", "symmetric")
+    parts = Direction.parse(direction, "direction").parts
+    fwd, rev = Direction.FORWARD in parts, Direction.REVERSE in parts
 
     def f(t):
         g = 1.0 + (t - 1.0) * mu

@@ -9,8 +9,9 @@ need about one problem is computed here, once, and in one way:
 * the teacher's precision and mean (:func:`teacher_moments`) and the student's mean and
   covariances in its width coordinates (:func:`student_moments`);
 * the output projector of every rank rule (:func:`output_basis`);
-* the complement variance ``τ²`` of every rule (:func:`complement_variance`), with
-  ``"optimal"`` the minimiser of the divergence that is asked for (space and direction).
+* the statistics of the complement variance ``τ²`` (:func:`tau2_closed_form`): its rule is
+  resolved by :func:`lingauss.model.options.complement_variance`, with ``"optimal"`` the
+  minimiser of the divergence that is asked for (space and direction).
 
 Everything is in eigen coordinates (``w ↦ Uᵀw``): there the teacher's row covariance is
 ``diag(1/a_i)``, ``a_i = β_T s_i + λ_T``.
@@ -28,6 +29,7 @@ from lingauss._core.validation import LingaussError
 from lingauss.engine.eigen import Eigen, complete, eigen, statistic
 from lingauss.engine.linalg import chol, svd
 from lingauss.model.data import Sample
+from lingauss.model.options import Basis, Direction, RankRule
 from lingauss.model.student import Student
 from lingauss.model.teacher import Teacher
 
@@ -42,21 +44,21 @@ def width_rank(student: Student, d: int, k: int) -> tuple[int, int]:
 
 def is_pca(student: Student) -> bool:
     """Whether the width basis is the top-``m`` eigenvectors (every kernel diagonal)."""
-    return isinstance(student.basis, str) and student.basis == "pca"
+    return student.basis is Basis.PCA
 
 
 def width_basis(student: Student, eig: Eigen, m: int) -> np.ndarray | None:
     """The width basis in eigen coordinates ``Uᵀ B`` (d, m); ``None`` for ``"pca"``."""
     if isinstance(student.basis, np.ndarray):
         return eig.U.T @ student.basis
-    if student.basis == "first":
+    if student.basis is Basis.FIRST:
         return eig.U[:m, :].T.copy()
     return None
 
 
 def needs_truth(student: Student, W_star) -> None:
     """The oracle rank rule needs ``W⋆``."""
-    if isinstance(student.rank_rule, str) and student.rank_rule == "oracle" and W_star is None:
+    if student.rank_rule is RankRule.ORACLE and W_star is None:
         raise LingaussError(
             "rank_rule == 'oracle' needs the true weights: sample.W_star is None.")
 
@@ -71,7 +73,7 @@ def output_basis(student: Student, r: int, *, whiten=None, W_star=None) -> np.nd
     rule = student.rank_rule
     if isinstance(rule, np.ndarray):
         Ur = rule
-    elif rule == "optimal":
+    elif rule is RankRule.OPTIMAL:
         Ur = svd(whiten)[0][:, :r]
     else:
         Ur = svd(W_star)[0][:, :r]
@@ -95,9 +97,9 @@ def soft_label_spread(student: Student, teacher: Teacher, s: np.ndarray) -> np.n
     ``0`` (mean soft labels), ``s²/a`` (sampled: ``Ŷ = W_T X``), ``+ ν_T² s`` (sampled+noise).
     """
     h = np.zeros_like(s)
-    if student.soft_labels != "mean":
+    if student.soft_labels.sampled:
         h = h + s * s / (teacher.beta * s + teacher.ridge)
-    if student.soft_labels == "sampled+noise":
+    if student.soft_labels.noisy:
         h = h + student.soft_label_noise ** 2 * s
     return h
 
@@ -177,9 +179,10 @@ def tau2_closed_form(direction: str, N, T, S):
     >>> float(tau2_closed_form("symmetric", 6, 8.0, 2.0))
     0.5
     """
-    if direction == "forward":
+    direction = Direction.parse(direction, "direction")
+    if direction is Direction.FORWARD:
         return N / T
-    if direction == "reverse":
+    if direction is Direction.REVERSE:
         return S / N
     return np.sqrt(S / T)
 
@@ -199,22 +202,6 @@ def parameter_tau2_statistics(a, Rc2, m: int, r: int, k: int, mean_c2: float):
     T = r * float(np.sum(a * Rc2)) + (k - r) * float(np.sum(a))
     S = r * float(np.sum(Rc2 / a)) + (k - r) * float(np.sum(1.0 / a)) + mean_c2
     return N, T, S
-
-
-def complement_variance(student: Student, *, ridge: float, optimal=None) -> float:
-    """``τ²`` by the student's rule: ``1/λ_S`` (``"prior"``), a number, or ``optimal()``.
-
-    ``optimal`` is a callable giving the minimiser of the divergence asked for (computed by
-    the caller from the kernels: :func:`tau2_closed_form` in parameter space, a scalar search
-    in prediction space). When the complement is empty ``τ²`` is unused and ``1/λ_S`` is
-    returned.
-    """
-    cv = student.complement_variance
-    if not isinstance(cv, str):
-        return float(cv)
-    if cv == "prior" or optimal is None:
-        return 1.0 / ridge
-    return float(optimal())
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from lingauss.engine.eigen import complete, eigen
 from lingauss.engine.linalg import eigh, eigvalsh, svdvals
 from lingauss.engine.setup import is_pca
 from lingauss.model.data import Sample, SpectralDesign
+from lingauss.model.options import Direction, Flavour, Regime, Space
 from lingauss.model.results import Decomposition
 from lingauss.model.student import Student
 from lingauss.model.teacher import Teacher
@@ -47,7 +48,7 @@ def mode_terms(space: str, soft_labels: str, direction: str, flavour: str, regim
     regime : {"kept", "dropped"}
         Mode inside the student's width (``i <= m``) or outside it.
     **args
-        The arguments named in ``lingauss._generated.ARGS[flavour]``:
+        The arguments named in ``lingauss.engine.generated.ARGS[flavour]``:
         ``s, beta_T, lambda_T, beta_S, lambda_S, alpha, nu, nu_T, tau2, k, r`` and
         ``thetaQ2, thetaP2`` (expected) or ``zQ2, zP2`` (conditional).
 
@@ -88,12 +89,12 @@ def coefficients(space: str, soft_labels: str, direction: str, flavour: str, reg
 
     Every per-mode piece is ``r·A + (k − r)·B + Q2·C + P2·D`` (proved by
     :func:`lingauss.symbolic.linear_coefficients`); the coefficients depend on ``s`` and the
-    hyper-parameters only (``**args``: at least ``lingauss._generated.COEFF_ARGS``).
+    hyper-parameters only (``**args``: at least ``lingauss.engine.generated.COEFF_ARGS``).
     ``"symmetric"`` adds both directions. A vanishing coefficient is the integer 0.
     """
     values = [args[name] for name in _generated.COEFF_ARGS]
     out = {}
-    for dr in (("forward", "reverse") if direction == "symmetric" else (direction,)):
+    for dr in Direction.parse(direction, "direction").parts:
         key = (space, soft_labels, dr, flavour, regime)
         for name, coeffs in zip(_generated.PIECES[key], _generated.FUNCTIONS[key](*values)):
             old = out.get(name, (0, 0, 0, 0))
@@ -176,7 +177,7 @@ def teacher_weight(space, beta_T, lambda_T, s, nu):
     Prediction space: ``√s_i β_T z_i / a_i`` whitened by ``s_i/a_i + ν²``.
     """
     a = beta_T * s + lambda_T
-    if space == "parameter":
+    if Space.parse(space, "space") is Space.PARAMETER:
         return beta_T ** 2 / a
     return s * beta_T ** 2 / (a * (s + nu ** 2 * a))
 
@@ -230,11 +231,13 @@ class ModeInputs:
     nu: float
 
     def args(self, teacher: Teacher, student: Student, regime: str) -> dict:
-        """Arguments of the per-mode forms (``lingauss._generated.ARGS[flavour]``) by name."""
-        cut = slice(None, self.m) if regime == "kept" else slice(self.m, None)
-        q2, p2 = ("thetaQ2", "thetaP2") if self.flavour == "expected" else ("zQ2", "zP2")
+        """Arguments of the per-mode forms (``lingauss.engine.generated.ARGS[flavour]``) by name."""
+        regime = Regime.parse(regime, "regime")
+        cut = slice(None, self.m) if regime is Regime.KEPT else slice(self.m, None)
+        expected = Flavour.parse(self.flavour, "flavour") is Flavour.EXPECTED
+        q2, p2 = ("thetaQ2", "thetaP2") if expected else ("zQ2", "zP2")
         inside, outside = self.inside[cut], self.outside[cut]
-        if regime == "dropped":     # all k rows are complement rows: ‖θ_i‖² = ‖Qθ_i‖² + ‖Q⊥θ_i‖²
+        if regime is Regime.DROPPED:     # all k rows are complement rows: ‖θ_i‖² = ‖Qθ_i‖² + ‖Q⊥θ_i‖²
             inside, outside = inside + outside, np.zeros_like(outside)
         return dict(s=self.s[cut], beta_T=teacher.beta, lambda_T=teacher.ridge,
                     beta_S=student.beta, lambda_S=student.ridge, alpha=student.alpha,
@@ -245,7 +248,7 @@ class ModeInputs:
 def sum_modes(teacher, student, inputs: ModeInputs, space, direction) -> dict:
     """Terms summed over kept modes ``i < m`` and dropped modes ``i >= m``."""
     out = {}
-    for regime in ("kept", "dropped"):
+    for regime in Regime:
         for name, val in mode_terms(space, student.soft_labels, direction, inputs.flavour,
                                     regime, **inputs.args(teacher, student, regime)).items():
             out[name] = out.get(name, 0.0) + float(np.sum(val))
@@ -257,18 +260,19 @@ def conditional_inputs(teacher: Teacher, student: Student, sample: Sample, space
     """Per-mode inputs given a sample (``pca`` basis; any rank rule), and the rank floor.
 
     ``z_i = Y Xᵀ u_i``; the projector and ``τ²`` are the exact engine's
-    (:func:`lingauss.divergence.kernel_set_up`: the same set-up, the same rules).
+    (:func:`lingauss.engine.divergence.kernel_set_up`: the same set-up, the same rules).
     """
     if not is_pca(student):
         raise LingaussError("the spectral route needs basis == 'pca'.")
+    space = Space.parse(space, "space")
     st, tau2 = kernel_set_up(teacher, student, sample, space=space, direction=direction)
     s, z, a, k, m, r = st.eig.s, st.z, st.a, st.k, st.m, st.r
     zo = (st.O.T @ z) ** 2                                            # (k, d)
-    nu = sample.noise if space == "prediction" else 0.0
+    nu = sample.noise if space is Space.PREDICTION else 0.0
     inputs = ModeInputs("conditional", s, np.sum(zo[:r], axis=0), np.sum(zo[r:], axis=0),
                         k, m, r, tau2, nu)
     M_T = st.M_T                                                      # (k, d)
-    if space == "parameter":
+    if space is Space.PARAMETER:
         floor = whitened_floor(M_T[:, :m], 1.0 / a[:m], r)
     else:
         p = min(m, st.eig.rho)

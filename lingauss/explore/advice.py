@@ -49,7 +49,6 @@ def explain(spec, student=None) -> list:
 
 def dropped_modes(problem, student) -> list:
     """The expected mean cost of the dropped modes, signal against fitted label noise."""
-
     design = problem.sample
     if not is_pca(student) or getattr(design, "W_star", True) is None or design.noise is None:
         return []

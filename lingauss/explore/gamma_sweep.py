@@ -77,7 +77,6 @@ class GammaSweep(TableDisplay):
     def to_xarray(self):
         """An ``xarray.Dataset`` over the dimension ``gamma`` (needs the ``data`` extra):
         ``teacher_<term>``, ``student_<term>`` and ``K_<term>`` (per ``k·d``) variables."""
-
         xr = optional("xarray", "GammaSweep.to_xarray")
         data = {f"{who}_{term}": ("gamma", np.asarray(values, dtype=float))
                 for who, terms in (("teacher", self.teacher), ("student", self.student),
@@ -169,7 +168,6 @@ def at_sample_size(teacher, student, design: RandomDesign, n: int) -> tuple:
 
 def _student_at(t, s, dn, draws, seed) -> tuple:
     """``(risk, its se, K/(kd), its se)`` of one student on one design, by Monte Carlo."""
-
     kd = dn.k * dn.d
     r = risk(t, s, dn, kind="population", monte_carlo=draws, seed=seed)
     K = expected_divergence(t, s, dn, monte_carlo=draws, seed=seed)

@@ -23,6 +23,7 @@ from lingauss.engine.spectral import (coefficients, expected_floor, is_zero, mod
 from lingauss.model.checks import (check_design, check_grid, check_objects, check_space_direction,
                                    problem_sizes)
 from lingauss.model.data import SpectralDesign
+from lingauss.model.options import Regime, is_optimal_tau2
 from lingauss.model.results import TERMS, Decomposition
 from lingauss.model.student import Student
 from lingauss.model.teacher import Teacher
@@ -226,7 +227,7 @@ def _check_sweep_memory(student, design, grids) -> None:
     other = float(np.prod([n for name, n in lengths.items() if name not in ("rank", "width")]))
     R, W = float(lengths.get("rank", 1)), float(lengths.get("width", 1))
     per = 24.0 * d + 4.0 * W * d + 4.0 * W * k + 4.0 * R * W
-    if student.complement_variance == "optimal" and "tau2" not in grids:
+    if is_optimal_tau2(student.complement_variance) and "tau2" not in grids:
         per += 12.0 * R * W * d
     size = int(other * R * W)
     check_memory(8.0 * other * per, "the sweep", {"grid points": size, "d": d, "k": k})
@@ -302,8 +303,8 @@ def _sweep_prefix(space, student, direction, args, spec, widths, ranks, names) -
         return place(below), place(above)
 
     terms = {}
-    for regime in ("kept", "dropped"):
-        kept = regime == "kept"
+    for regime in Regime:
+        kept = regime is Regime.KEPT
         for name, (A, B, C, D) in coefficients(space, student.soft_labels, direction,
                                                "expected", regime, **args).items():
             total = terms.get(name, 0.0)

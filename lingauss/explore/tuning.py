@@ -16,10 +16,12 @@ from scipy import optimize
 
 from lingauss._core.validation import LingaussError
 from lingauss.engine.divergence import kernel_set_up
+from lingauss.engine.setup import is_pca
 from lingauss.engine.spectral import conditional_inputs
 from lingauss.explore.design import TRIVIAL_RTOL
 from lingauss.explore.problem import evaluate, grid_values
 from lingauss.model.checks import renamed
+from lingauss.model.options import Direction, Space, complement_variance
 from lingauss.model.results import Decomposition
 
 #: Student hyper-parameters :func:`best_hyperparameters` can optimise.
@@ -62,14 +64,13 @@ def stationary_tau2(spec, student) -> float | None:
     ``τ²* = Σ(k_i)/Σ(k_i a_i)``. Returns the root with the smaller divergence, or ``None``
     where there is no closed form (prediction space, other bases) or no positive root.
     """
-    if spec.space != "parameter" or not (isinstance(student.basis, str)
-                                         and student.basis == "pca"):
+    if Space.parse(spec.space, "space") is not Space.PARAMETER or not is_pca(student):
         return None
     from lingauss import symbolic
 
     inputs, _ = conditional_inputs(spec.teacher, student, spec.sample, spec.space,
                                    spec.direction)
-    directions = ("forward", "reverse") if spec.direction == "symmetric" else (spec.direction,)
+    directions = Direction.parse(spec.direction, "direction").parts
     sums = np.zeros(3)
     order = symbolic.ARGS["conditional"]
     for direction in directions:
@@ -147,9 +148,8 @@ def best_hyperparameters(spec, *, rank: int | None = None, width: int | None = N
 
     def current(name, student):
         if name == "tau2":
-            cv = student.complement_variance
-            return 1.0 / student.ridge if cv == "prior" else (
-                float(cv) if not isinstance(cv, str) else _default_tau2(spec, student))
+            return float(complement_variance(student.complement_variance, ridge=student.ridge,
+                                             optimal=lambda: _default_tau2(spec, student)))
         return getattr(student, name)
 
     def build(x):
@@ -229,7 +229,6 @@ def tune(spec, *, rank=None, width=None, optimize_over=("ridge",), ranks=None,
 
 def _default_tau2(spec, student) -> float:
     """The ``τ²`` the engine uses for this student (its rule, in the spec's divergence)."""
-
     return kernel_set_up(spec.teacher, student, spec.sample, space=spec.space,
                          direction=spec.direction)[1]
 

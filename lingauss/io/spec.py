@@ -40,10 +40,10 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from lingauss._core.validation import LingaussError, check_int, check_option
+from lingauss._core.validation import LingaussError, check_int
 from lingauss.io.arrays import check_names, context, load_npy, load_npz, reason
 from lingauss.model.data import Sample
-from lingauss.model.options import BASES, DIRECTIONS, RANK_RULES, SPACES
+from lingauss.model.options import BASES, RANK_RULES, Direction, Space
 from lingauss.model.random_design import RandomDesign
 from lingauss.model.student import Student
 from lingauss.model.teacher import Teacher
@@ -116,8 +116,8 @@ class Spec:
                                    is not None else ())):
             if not isinstance(value, cls):
                 raise LingaussError(f"{name} == {value!r}, must be a lingauss.{cls.__name__}.")
-        check_option(self.space, "space", SPACES)
-        check_option(self.direction, "direction", DIRECTIONS)
+        object.__setattr__(self, "space", Space.parse(self.space, "space"))
+        object.__setattr__(self, "direction", Direction.parse(self.direction, "direction"))
         if self.path is not None:
             object.__setattr__(self, "path", pathlib.Path(self.path))
 
@@ -317,9 +317,8 @@ def _build(doc: dict, where: str, folder: pathlib.Path, path) -> Spec:
     with context(f"{where}: [divergence] "):
         return Spec(teacher=teacher, student=student, sample=sample, path=path,
                     students=students, design=design,
-                    space=check_option(options.get("space", "parameter"), "space", SPACES),
-                    direction=check_option(options.get("direction", "forward"), "direction",
-                                           DIRECTIONS))
+                    space=Space.parse(options.get("space", "parameter"), "space"),
+                    direction=Direction.parse(options.get("direction", "forward"), "direction"))
 
 
 def _student(table: dict, where: str, label: str, folder: pathlib.Path, sample) -> Student:

@@ -13,9 +13,9 @@ import numbers
 import numpy as np
 
 from lingauss._core.resources import MAX_MONTE_CARLO, check_memory, engine_bytes
-from lingauss._core.validation import LingaussError, check_int, check_option, check_real
+from lingauss._core.validation import LingaussError, check_int, check_real
 from lingauss.model.data import Sample, SpectralDesign
-from lingauss.model.options import DIRECTIONS, SPACES
+from lingauss.model.options import Direction, Space
 from lingauss.model.student import Student
 from lingauss.model.teacher import Teacher
 
@@ -44,9 +44,9 @@ def check_objects(teacher, student=None, *, student_required: bool = True) -> No
         check_instance(student, "student", Student)
 
 
-def check_space_direction(space: str, direction: str) -> None:
-    check_option(space, "space", SPACES)
-    check_option(direction, "direction", DIRECTIONS)
+def check_space_direction(space, direction) -> tuple:
+    """``(Space, Direction)`` parsed from their text (one error naming a bad one)."""
+    return Space.parse(space, "space"), Direction.parse(direction, "direction")
 
 
 def check_design(design, *, name: str = "design", kinds=(Sample, SpectralDesign),
@@ -58,12 +58,13 @@ def check_design(design, *, name: str = "design", kinds=(Sample, SpectralDesign)
     :class:`SpectralDesign` always has them). Prediction space needs ``noise > 0``.
     """
     check_instance(design, name, kinds)
+    prediction = space is not None and Space.parse(space, "space") is Space.PREDICTION
     if isinstance(design, Sample):
         for needed, attr, why in ((truth, "W_star", "the true weights"),
-                                  (noise or space == "prediction", "noise", "the label noise")):
+                                  (noise or prediction, "noise", "the label noise")):
             if needed and getattr(design, attr) is None:
                 raise LingaussError(f"{what} needs {why}: {name}.{attr} is None.")
-    if space == "prediction" and design.noise == 0:
+    if prediction and design.noise == 0:
         raise LingaussError(f"{name}.noise == 0, must be > 0 when space == 'prediction' "
                             f"(the label channel WX + νE needs noise).")
 
@@ -85,15 +86,17 @@ def problem_sizes(teacher, student, design) -> dict:
     return out
 
 
-def check_problem(teacher, student, sample, *, space: str, direction: str) -> None:
-    """Everything :func:`lingauss.divergence` checks before it works."""
+def check_problem(teacher, student, sample, *, space, direction) -> tuple:
+    """Everything :func:`lingauss.divergence` checks before it works; returns ``(Space,
+    Direction)`` parsed."""
     check_objects(teacher, student)
     check_design(sample, name="sample", kinds=Sample, space=space,
                  what=f"space == {space!r}")
-    check_space_direction(space, direction)
+    space, direction = check_space_direction(space, direction)
     student.resolve(sample.d, sample.k)
     check_memory(engine_bytes(sample.d, sample.n, sample.k), "the exact divergence",
                  {"d": sample.d, "n": sample.n, "k": sample.k})
+    return space, direction
 
 
 def check_draws(monte_carlo, seed, *, required: bool = False, why: str = "") -> tuple:

@@ -23,10 +23,12 @@ from lingauss._core.validation import check_option
 from lingauss.engine.divergence import divergence
 from lingauss.explore.design import explore
 from lingauss.explore.sweep import Sweep
+from lingauss.model.options import Flavour, Regime
 from lingauss.model.results import TERMS
 from lingauss.report import latex_tables
 from lingauss.report.captions import problem_caption
 from lingauss.report.chain_tables import risk_table
+from lingauss.report.formats import Format
 from lingauss.report.render import render, table_format
 
 KINDS = ("closed-form", "sweep", "asymptotic", "risk")
@@ -50,13 +52,14 @@ def _closed_form_latex(spec, forms, dec) -> str:
         if name in sums:
             tex = " + ".join(TERM_LATEX[p] for p in sums[name])
             rows.append((name, tex, dec[name]))
-        elif name in forms["kept"]:
-            for regime, tag in (("kept", r"i \le m\colon\ "), ("dropped", r"i > m\colon\ ")):
+        elif name in forms[Regime.KEPT]:
+            for regime, tag in ((Regime.KEPT, r"i \le m\colon\ "),
+                                (Regime.DROPPED, r"i > m\colon\ ")):
                 tex, form, extra = form_cell(forms[regime][name], room, prefix=tag)
                 shown.append(form)
                 names.update(extra)
-                rows.append((name if regime == "kept" else None, tex,
-                             dec[name] if regime == "kept" else None))
+                rows.append((name if regime is Regime.KEPT else None, tex,
+                             dec[name] if regime is Regime.KEPT else None))
         else:
             rows.append((name, "", dec[name]))
     defs = definitions_latex(*shown, names=names)
@@ -89,15 +92,15 @@ def closed_form_table(spec, fmt: str = "md") -> str:
     forms = symbolic.derive(spec.space, student.soft_labels, spec.direction, "conditional")
     dec = divergence(spec.teacher, student, spec.sample, space=spec.space,
                      direction=spec.direction).as_dict()
-    if fmt == "latex":
+    if fmt is Format.LATEX:
         return _closed_form_latex(spec, forms, dec)
     rows = []
     for name in TERMS:
         if name not in dec:
             continue
-        if name in forms["kept"]:
-            kept = symbolic.latex(forms["kept"][name])
-            dropped = symbolic.latex(forms["dropped"][name])
+        if name in forms[Regime.KEPT]:
+            kept = symbolic.latex(forms[Regime.KEPT][name])
+            dropped = symbolic.latex(forms[Regime.DROPPED][name])
         else:
             kept = dropped = ""
         rows.append((name, kept, dropped, _fmt(dec[name])))
@@ -138,7 +141,6 @@ def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> st
     >>> print(sweep_table(default_spec(), "csv", values=[1, 2]).splitlines()[0])
     rank,total,bias,variance,rank_bottleneck,bottleneck_mean,bottleneck_covariance,rank_floor
     """
-
     fmt = table_format(fmt)
     check_option(axis, "axis", ("rank", "width"))
     d, k = spec.sample.d, spec.sample.k
@@ -188,7 +190,7 @@ def asymptotics(space: str = "parameter", soft_labels: str = "mean",
 
     from lingauss import symbolic as S
 
-    forms = S.derive(space, soft_labels, direction, "expected")["kept"]
+    forms = S.derive(space, soft_labels, direction, Flavour.EXPECTED)[Regime.KEPT]
     sigma = sp.Symbol("sigma", positive=True)
     n, eps = sp.symbols("n epsilon", positive=True)
     i, a, b = sp.symbols("i a b", positive=True)
@@ -231,7 +233,7 @@ def asymptotic_table(spec, fmt: str = "md") -> str:
 
     fmt = table_format(fmt)
     lead = asymptotics(spec.space, spec.student.soft_labels, spec.direction)
-    if fmt == "latex":
+    if fmt is Format.LATEX:
         return _asymptotic_latex(spec, lead)
     rows = [(name,) + tuple(r"\mbox{not found within 5 s}" if lead[name][lim] is None
                             else symbolic.latex(lead[name][lim]) for lim in LIMITS)
@@ -275,7 +277,6 @@ def _asymptotic_latex(spec, lead) -> str:
 
 def table(spec, kind: str, fmt: str = "md") -> str:
     """Dispatch on ``kind`` (``closed-form``, ``sweep``, ``asymptotic``, ``risk``)."""
-
     check_option(kind, "kind", KINDS)
     return {"closed-form": closed_form_table, "sweep": sweep_table,
             "asymptotic": asymptotic_table, "risk": risk_table}[kind](spec, fmt)

@@ -24,14 +24,22 @@ sympy: it uses code generated from these expressions (``lingauss/_generated.py``
 with ``python -m lingauss.symbolic``), which the tests hold equal to a fresh derivation.
 """
 
-from lingauss.symbolic.codegen import COEFF_ARGS, DOCUMENTED, MULTIPLICITIES, document_blocks, formula_block, generated_source, linear_coefficients, pieces_of, to_numeric, update_document
-from lingauss.symbolic.core import ARGS, DIRECTIONS, FLAVOURS, HYPER, LATEX_NAMES, PIECES, REGIMES, SYMBOL_DOCS, MODE_TERMS, Moments, alpha, beta_S, beta_T, complement_moments, gibbs_moments, k, kl_pieces, lambda_S, lambda_T, linear_moments, nu, nu_T, push_to_prediction, r, s, scalar_kl, student_given_soft_labels, student_moments, tau2, teacher_moments, thetaP2, thetaQ2, v, zP2, zQ2
-from lingauss.symbolic.divergence import Forms, convexity_slack_coordinate, derive, latex, tau2_stationarity
+from lingauss.symbolic.codegen import (COEFF_ARGS, DOCUMENTED, MULTIPLICITIES, document_blocks,
+                                       formula_block, generated_source, linear_coefficients,
+                                       pieces_of, to_numeric, update_document)
+from lingauss.symbolic.core import (ARGS, FLAVOURS, ONE_WAY, HYPER, LATEX_NAMES, MODE_TERMS,
+                                    PIECES, REGIMES, SYMBOL_DOCS, Moments, alpha, beta_S, beta_T,
+                                    complement_moments, gibbs_moments, k, kl_pieces, lambda_S,
+                                    lambda_T, linear_moments, nu, nu_T, push_to_prediction, r, s,
+                                    scalar_kl, student_given_soft_labels, student_moments, tau2,
+                                    teacher_moments, thetaP2, thetaQ2, v, zP2, zQ2)
+from lingauss.symbolic.divergence import (Forms, convexity_slack_coordinate, derive, latex,
+                                          tau2_stationarity)
 
 __all__ = [
     "COEFF_ARGS", "DOCUMENTED", "MULTIPLICITIES", "document_blocks", "formula_block",
     "generated_source", "linear_coefficients", "pieces_of", "to_numeric", "update_document",
-    "ARGS", "DIRECTIONS", "FLAVOURS", "HYPER", "LATEX_NAMES", "PIECES", "REGIMES",
+    "ARGS", "ONE_WAY", "FLAVOURS", "HYPER", "LATEX_NAMES", "PIECES", "REGIMES",
     "SYMBOL_DOCS", "MODE_TERMS", "Moments", "alpha", "beta_S", "beta_T", "complement_moments",
     "gibbs_moments", "k", "kl_pieces", "lambda_S", "lambda_T", "linear_moments", "nu", "nu_T",
     "push_to_prediction", "r", "s", "scalar_kl", "student_given_soft_labels",

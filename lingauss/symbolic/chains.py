@@ -185,7 +185,6 @@ def chain_mode_kl() -> tuple[sp.Expr, sp.Expr]:
     ...             * _z ** 2 / (2 * s ** 2))
     0
     """
-
     cov, mean = scalar_kl()
     names = {sym.name: sym for sym in (cov + mean).free_symbols}
     var = {}

@@ -13,7 +13,7 @@ import sympy as sp
 from lingauss.engine.linalg import vfun
 from lingauss.model.options import SOFT_LABELS, SPACES
 from lingauss.symbolic.chains import write_generated
-from lingauss.symbolic.core import ARGS, DIRECTIONS, FLAVOURS, HYPER, PIECES, REGIMES, k, r, s
+from lingauss.symbolic.core import ARGS, FLAVOURS, HYPER, ONE_WAY, PIECES, REGIMES, k, r, s
 from lingauss.symbolic.divergence import derive, latex
 
 # --------------------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def generated_source() -> str:
     argnames = ", ".join(a.name for a in COEFF_ARGS)
     for space in SPACES:
         for soft in SOFT_LABELS:
-            for direction in DIRECTIONS:
+            for direction in (d.value for d in ONE_WAY):
                 for flavour in FLAVOURS:
                     forms = derive(space, soft, direction, flavour)
                     for regime in REGIMES:
@@ -144,7 +144,7 @@ def generated_source() -> str:
 
 #: The option combinations whose forms derivations/spectral.md shows (expected flavour).
 DOCUMENTED = tuple((space, soft, direction) for space in SPACES for soft in SOFT_LABELS
-                   for direction in DIRECTIONS)
+                   for direction in (d.value for d in ONE_WAY))
 _BEGIN = "<!-- BEGIN GENERATED {key} -->"
 _END = "<!-- END GENERATED -->"
 
@@ -205,7 +205,6 @@ def _write_generated(path=None):
 
 def main(argv) -> None:
     """Regenerate ``lingauss/engine/generated.py`` and the formula blocks of the documents given."""
-
     print(f"wrote {_write_generated()}")
     print(f"wrote {write_generated()}")
     for doc in argv:         # e.g. derivations/spectral.md

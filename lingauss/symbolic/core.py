@@ -12,6 +12,8 @@ import sympy as sp
 from sympy.stats import E as expectation
 from sympy.stats import Normal, density
 
+from lingauss.model.options import Direction, Flavour, Regime, SoftLabels
+
 # --------------------------------------------------------------------------------------------
 # Symbols (their Python names are the names users type in formulas; LaTeX names for display)
 # --------------------------------------------------------------------------------------------
@@ -57,10 +59,10 @@ ARGS = {
     "conditional": (s, *HYPER, k, r, zQ2, zP2),
 }
 
-#: The directions derived (``"symmetric"`` is their sum).
-DIRECTIONS = ("forward", "reverse")
-FLAVOURS = ("expected", "conditional")
-REGIMES = ("kept", "dropped")
+#: The one-way directions derived (``"symmetric"`` is their sum).
+ONE_WAY = Direction.SYMMETRIC.parts
+FLAVOURS = Flavour.values()
+REGIMES = Regime.values()
 PIECES = ("variance", "bias", "bottleneck_mean", "bottleneck_covariance")
 #: Per-mode terms :func:`lingauss.symbolic.derive` returns (its pieces, then their sums).
 MODE_TERMS = PIECES + ("rank_bottleneck", "total")
@@ -179,12 +181,13 @@ def student_moments(soft_labels: str) -> Moments:
     cond = gibbs_moments(_mode_energy(beta_S, lambda_S, _zt), _w)
     t_mom = teacher_moments()
     variables = {}
-    if soft_labels == "mean":
+    soft_labels = SoftLabels.parse(soft_labels, "soft_labels")
+    if not soft_labels.sampled:
         zhat = s * t_mom.mean
     else:
         zhat = s * _wT
         variables[_wT] = t_mom
-        if soft_labels == "sampled+noise":
+        if soft_labels.noisy:
             zhat = zhat + nu_T * sp.sqrt(s) * _eps
             variables[_eps] = Moments(sp.S.Zero, sp.S.One)
     mean_given = cond.mean.subs(_zt, alpha * z_stat + (1 - alpha) * zhat)

@@ -11,12 +11,11 @@ import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
 from lingauss._core.display import latex_equations
-from lingauss._core.validation import check_option
-from lingauss.model.options import SOFT_LABELS, SPACES
-from lingauss.symbolic.core import (DIRECTIONS, FLAVOURS, LATEX_NAMES, Moments, complement_moments,
-                                    k, kl_pieces, nu, push_to_prediction, r, s,
-                                    student_given_soft_labels, student_moments, tau2,
-                                    teacher_moments, thetaP2, thetaQ2, z_stat, zP2, zQ2)
+from lingauss.model.options import Direction, Flavour, SoftLabels, Space
+from lingauss.symbolic.core import (LATEX_NAMES, Moments, complement_moments, k, kl_pieces, nu,
+                                    push_to_prediction, r, s, student_given_soft_labels,
+                                    student_moments, tau2, teacher_moments, thetaP2, thetaQ2,
+                                    z_stat, zP2, zQ2)
 
 # --------------------------------------------------------------------------------------------
 # Step 5: expectation over the label noise, and the sums over rows
@@ -40,7 +39,7 @@ def sum_rows(piece: sp.Expr, flavour: str, rows: sp.Expr, energy: sp.Expr) -> sp
     c2 = sp.diff(piece, z_stat, 2) / 2
     if c1 != 0 or sp.cancel(sp.diff(piece, z_stat, 3)) != 0:
         raise AssertionError(f"piece is not c0 + c2 z²: {piece}")
-    if flavour == "conditional":
+    if Flavour.parse(flavour, "flavour") is Flavour.CONDITIONAL:
         return c2 * energy + rows * c0
     mean_z, var_z = s * _t, nu ** 2 * s
     second = sp.Poly(sp.expand(mean_z ** 2 + var_z), _t)
@@ -74,10 +73,11 @@ def slack_abstract(direction: str) -> sp.Expr:
     teacher = Moments(mT_, vT_)
     draw = Moments(_M, c_)
     marginal = Moments(Em_, c_ + V_)
-    pair = (draw, teacher) if direction == "forward" else (teacher, draw)
+    forward = Direction.parse(direction, "direction") is Direction.FORWARD
+    pair = (draw, teacher) if forward else (teacher, draw)
     cov, mean = kl_pieces(*pair)
     bound = cov + expect_quadratic(mean, _M, Moments(Em_, V_))
-    pair = (marginal, teacher) if direction == "forward" else (teacher, marginal)
+    pair = (marginal, teacher) if forward else (teacher, marginal)
     kl = sum(kl_pieces(*pair), sp.S.Zero)
     slack = (bound - kl).rewrite(sp.log).subs({V_: rho * c_, Em_: mT_ - g_})
     slack = sp.expand(sp.expand_log(sp.simplify(slack), force=True))
@@ -106,7 +106,7 @@ def convexity_slack_coordinate(space: str, soft_labels: str, direction: str) -> 
 
 
 def in_space(m: Moments, space: str) -> Moments:
-    return push_to_prediction(m) if space == "prediction" else m
+    return push_to_prediction(m) if Space.parse(space, "space") is Space.PREDICTION else m
 
 
 class Forms(dict):
@@ -162,12 +162,12 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
     >>> forms["dropped"]["bias"]
     0
     """
-    check_option(space, "space", SPACES)
-    check_option(soft_labels, "soft_labels", SOFT_LABELS)
-    check_option(direction, "direction", DIRECTIONS + ("symmetric",))
-    check_option(flavour, "flavour", FLAVOURS)
-    if direction == "symmetric":    # KL(P_S‖P_T) + KL(P_T‖P_S), term by term
-        fwd, rev = (derive(space, soft_labels, dr, flavour) for dr in DIRECTIONS)
+    space = Space.parse(space, "space")
+    soft_labels = SoftLabels.parse(soft_labels, "soft_labels")
+    direction = Direction.parse(direction, "direction")
+    flavour = Flavour.parse(flavour, "flavour")
+    if direction is Direction.SYMMETRIC:    # KL(P_S‖P_T) + KL(P_T‖P_S), term by term
+        fwd, rev = (derive(space, soft_labels, dr, flavour) for dr in direction.parts)
         return Forms({regime: Forms({name: fwd[regime][name] + rev[regime][name]
                                      for name in fwd[regime]}) for regime in fwd})
     teacher = in_space(teacher_moments(), space)
@@ -175,12 +175,12 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
     compl = in_space(complement_moments(), space)
 
     def pieces(student):
-        pair = (student, teacher) if direction == "forward" else (teacher, student)
+        pair = (student, teacher) if direction is Direction.FORWARD else (teacher, student)
         return kl_pieces(*pair)
 
     cov_tr, mean_tr = pieces(trained)
     cov_c, mean_c = pieces(compl)
-    in_Q, out_Q = (thetaQ2, thetaP2) if flavour == "expected" else (zQ2, zP2)
+    in_Q, out_Q = (thetaQ2, thetaP2) if flavour is Flavour.EXPECTED else (zQ2, zP2)
     kept = dict(
         variance=sum_rows(cov_tr, flavour, r, in_Q),
         bias=sum_rows(mean_tr, flavour, r, in_Q),
@@ -193,7 +193,7 @@ def derive(space: str = "parameter", soft_labels: str = "mean", direction: str =
         bottleneck_mean=sum_rows(mean_c, flavour, k, in_Q + out_Q),
         bottleneck_covariance=sum_rows(cov_c, flavour, k, in_Q + out_Q),
     )
-    if soft_labels != "mean":
+    if soft_labels.sampled:
         slack = convexity_slack_coordinate(space, soft_labels, direction)
         kept["convexity_slack"] = sum_rows(slack, flavour, r, in_Q)
         dropped["convexity_slack"] = sp.S.Zero

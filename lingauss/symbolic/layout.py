@@ -7,6 +7,7 @@ from __future__ import annotations
 import sympy as sp
 
 from lingauss._core.latex import math_width
+from lingauss.model.options import Flavour, Regime
 from lingauss.symbolic.divergence import derive
 from lingauss.symbolic.present import DEFINITIONS, abbreviations_used, display_form
 from lingauss.symbolic.typeset import LINE_EMS, display_latex
@@ -87,8 +88,8 @@ TERM_LATEX = {name: r"\mathrm{%s}_i" % name.replace("_", r"\_") for name in (
     "variance", "bias", "bottleneck_mean", "bottleneck_covariance", "rank_bottleneck",
     "convexity_slack")}
 TERM_LATEX["total"] = "K_i"
-REGIME_LATEX = {"kept": r"\text{kept modes } (i \le m)",
-                "dropped": r"\text{dropped modes } (i > m)"}
+REGIME_LATEX = {Regime.KEPT: r"\text{kept modes } (i \le m)",
+                Regime.DROPPED: r"\text{dropped modes } (i > m)"}
 #: What each symbol is, in LaTeX (for the symbols a form uses).
 GLOSSARY = (
     (("s",), r"$s_i$ is the $i$-th eigenvalue of $XX^\top$"),
@@ -142,7 +143,6 @@ def derive_latex(space: str = "parameter", soft_labels: str = "mean",
     >>> r"\text{kept modes } (i \le m)" in text and text.isascii()
     True
     """
-
     forms = derive(space, soft_labels, direction, flavour)
     shown, names = {}, {}
     for regime, terms in forms.items():
@@ -150,8 +150,8 @@ def derive_latex(space: str = "parameter", soft_labels: str = "mean",
             if name not in ("rank_bottleneck", "total"):
                 shown[regime, name], extra = display_form(expr)
                 names.update(extra)
-    how = ("expected over the label noise" if flavour == "expected"
-           else "given the sample")
+    expected = Flavour.parse(flavour, "flavour") is Flavour.EXPECTED
+    how = "expected over the label noise" if expected else "given the sample"
     lines = [
         rf"\noindent Per-mode closed forms of the distillation divergence $K$ ({space} space, "
         rf"{soft_labels.replace('+', ' with ')} soft labels, {direction} direction, {how}), "
@@ -165,7 +165,7 @@ def derive_latex(space: str = "parameter", soft_labels: str = "mean",
         r"\end{align*}",
     ]
     used = abbreviations_used(*shown.values(), *names.values())
-    symbols = {x.name for e in forms["kept"].values() for x in e.free_symbols}
+    symbols = {x.name for e in forms[Regime.KEPT].values() for x in e.free_symbols}
     glossary = [tex for keys, tex in GLOSSARY if symbols.intersection(keys)]
     lines.append(r"where $\vfun(x) = x - 1 - \log x$; " + "; ".join(glossary) + ".")
     if used or names:
@@ -175,7 +175,7 @@ def derive_latex(space: str = "parameter", soft_labels: str = "mean",
             lines += equation_rows(display_latex(sym), value,
                                    end=r"," + (r" \\" if j < len(defs) - 1 else ""))
         lines.append(r"\end{align*}")
-    for name in (n for n in forms["kept"] if n not in ("rank_bottleneck", "total")):
+    for name in (n for n in forms[Regime.KEPT] if n not in ("rank_bottleneck", "total")):
         lines += [r"\begin{align*}"]
         for j, regime in enumerate(forms):
             end = r", \\" if j == 0 else "."
@@ -196,7 +196,6 @@ def form_cell(expr: sp.Expr, room: float, prefix: str = "", *, abbreviate: bool 
     >>> print(form_cell(derive()["kept"]["variance"], 20, prefix="i \\le m: ")[0])
     i \le m: &\frac{r}{2} \vfun\left(\frac{a_i}{b_i}\right)
     """
-
     shown, names = display_form(expr, abbreviate=abbreviate)
     rows = break_rows(shown, first=room - math_width(prefix), rest=room - 1.0)
     tex = r" \\ ".join([f"{prefix}&{rows[0]}"] + [rf"&\quad {row}" for row in rows[1:]])
@@ -211,7 +210,6 @@ def definitions_latex(*exprs, names: dict | None = None) -> str:
     >>> print(definitions_latex(a_i ** 2))
     $a_i = \beta_T s_i + \lambda_T$
     """
-
     names = names or {}
     used = abbreviations_used(*exprs, *names.values())
     pairs = [(sym, DEFINITIONS[sym]) for sym in used] + list(names.items())

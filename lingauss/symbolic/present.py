@@ -37,7 +37,7 @@ from sympy.codegen.cfunctions import log1p
 from lingauss._core.latex import math_width
 from lingauss.symbolic.core import (alpha, beta_S, beta_T, k, lambda_S, lambda_T, r, s, thetaP2,
                                     thetaQ2, v, zP2, zQ2)
-from lingauss.symbolic.typeset import (LINE_EMS, a_i, b_i, display_latex, g_i, h_i, rho_i)
+from lingauss.symbolic.typeset import LINE_EMS, a_i, b_i, display_latex, g_i, h_i, rho_i
 
 # --------------------------------------------------------------------------------------------
 # The abbreviations (display symbols) and their definitions

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lingauss.model.options import Basis, Direction, RankRule, Space, complement_variance
+
 REFERENCE_TERMS = ("total", "bias", "variance", "rank_bottleneck", "bottleneck_mean",
          "bottleneck_covariance")
 
@@ -148,9 +150,10 @@ def resolve_basis(basis, width, X):
     if isinstance(basis, np.ndarray):
         return basis
     m = d if width is None else width
-    if basis == "first":
+    basis = Basis.parse(basis, "basis")
+    if basis is Basis.FIRST:
         return np.eye(d)[:, :m]
-    if basis == "pca":
+    if basis is Basis.PCA:
         w, V = np.linalg.eigh(X @ X.T)
         order = np.argsort(w)[::-1]
         return V[:, order[:m]]
@@ -179,11 +182,11 @@ def build(teacher, student, sample) -> DenseProblem:
 
     # ---- soft labels Ŷ: dense kn-dim Gaussian
     yhat_mean = Xop @ mu_T
-    if student.soft_labels == "mean":
+    if not student.soft_labels.sampled:
         Sig_yhat = np.zeros((k * n, k * n))
     else:
         Sig_yhat = Xop @ Sig_T @ Xop.T
-        if student.soft_labels == "sampled+noise":
+        if student.soft_labels.noisy:
             Sig_yhat = Sig_yhat + student.soft_label_noise ** 2 * np.eye(k * n)
     Ytil_mean = alpha * vec(Y) + (1 - alpha) * yhat_mean   # E[vec Ỹ]
 
@@ -195,9 +198,9 @@ def build(teacher, student, sample) -> DenseProblem:
     A_S = bS * Pi @ X @ X.T @ Pi + lS * Id
     if isinstance(student.rank_rule, np.ndarray):
         U = student.rank_rule
-    elif student.rank_rule == "oracle":
+    elif student.rank_rule is RankRule.ORACLE:
         U = top_left_singular(sample.W_star, r)
-    elif student.rank_rule == "optimal":
+    elif student.rank_rule is RankRule.OPTIMAL:
         Mhat = bS * unvec(Ytil_mean, k, n) @ X.T @ Pi @ np.linalg.inv(A_S)
         w, V = np.linalg.eigh(A_S)
         A_half = (V * np.sqrt(w)) @ V.T
@@ -221,15 +224,9 @@ def build(teacher, student, sample) -> DenseProblem:
     # ---- complement
     C_par = orth_complement(T_par, k * d)
     dimC = C_par.shape[1]
-    cv = student.complement_variance
-    if dimC == 0:
-        tau2 = 1.0 / lS
-    elif isinstance(cv, str) and cv == "prior":
-        tau2 = 1.0 / lS
-    elif isinstance(cv, str) and cv == "optimal":
-        tau2 = np.nan                 # chosen by reference(): it depends on space and direction
-    else:
-        tau2 = float(cv)
+    # "optimal": NaN here, chosen by reference() (it depends on the space and direction)
+    tau2 = 1.0 / lS if dimC == 0 else float(complement_variance(
+        student.complement_variance, ridge=lS, optimal=lambda: np.nan))
     P_C = C_par @ C_par.T                                     # projector onto the complement
     Sig_S_cond = T_par @ Sig_Z @ T_par.T + (0.0 if np.isnan(tau2) else tau2) * P_C
     Sig_S = Sig_S_cond + Cov_mu
@@ -244,10 +241,11 @@ def build(teacher, student, sample) -> DenseProblem:
 
 def _in_space(prob: DenseProblem, space, noise):
     """(mu_T, Sig_T, mu_S, Sig_S, Sig_S_cond, Cov_mu, T) in the requested space."""
-    if space == "parameter":
+    space = Space.parse(space, "space")
+    if space is Space.PARAMETER:
         return (prob.mu_T, prob.Sig_T, prob.mu_S, prob.Sig_S, prob.Sig_S_cond, prob.Cov_mu,
                 prob.T_par)
-    if space == "prediction":
+    if space is Space.PREDICTION:
         L = prob.Xop
         E = noise ** 2 * np.eye(L.shape[0])
         push = lambda S: L @ S @ L.T  # noqa: E731
@@ -273,7 +271,7 @@ def expected_kl_reverse(m, S, mu_bar, Sig_c, Cov_mu):
 def rank_floor(prob: DenseProblem, space, noise, r):
     """½ Σ_{j>r} σ_j² of the whitened teacher mean restricted to the width coordinates."""
     k = prob.k
-    if space == "parameter":
+    if Space.parse(space, "space") is Space.PARAMETER:
         mu, Sig, cols = prob.mu_T, prob.Sig_T, prob.B
     else:
         mu = prob.Xop @ prob.mu_T
@@ -304,7 +302,8 @@ def optimal_tau2(P_C, Xop, Sig0, mu_S, mu_T, Sig_T, space, noise, direction):
     not reach the space, 0 for the limit τ² → 0⁺ (prediction space)."""
     from scipy import optimize
 
-    if space == "parameter":
+    space, direction = Space.parse(space, "space"), Direction.parse(direction, "direction")
+    if space is Space.PARAMETER:
         L, E = np.eye(P_C.shape[0]), 0.0
     else:
         L, E = Xop, noise ** 2 * np.eye(Xop.shape[0])
@@ -318,13 +317,13 @@ def optimal_tau2(P_C, Xop, Sig0, mu_S, mu_T, Sig_T, space, noise, direction):
     def slope(t):
         S = base + t * G
         out = 0.0
-        if direction in ("forward", "symmetric"):
+        if Direction.FORWARD in direction.parts:
             out += kl_slope(mS, S, mT, ST, G, zero)
-        if direction in ("reverse", "symmetric"):
+        if Direction.REVERSE in direction.parts:
             out += kl_slope(mT, ST, mS, S, zero, G)
         return out
 
-    if space == "prediction" and slope(0.0) >= 0:
+    if space is Space.PREDICTION and slope(0.0) >= 0:
         return 0.0                                            # infimum at the limit τ² → 0⁺
     grid = np.logspace(-10, 10, 81)
     values = [slope(t) for t in grid]
@@ -337,6 +336,7 @@ def optimal_tau2(P_C, Xop, Sig0, mu_S, mu_T, Sig_T, space, noise, direction):
 def reference(teacher, student, sample, space="parameter", direction="forward"):
     """The dense reference decomposition as a dict (keys: REFERENCE_TERMS, rank_floor,
     convexity_bound, convexity_slack, mutual_information)."""
+    space, direction = Space.parse(space, "space"), Direction.parse(direction, "direction")
     prob = build(teacher, student, sample)
     noise = sample.noise
     if np.isnan(prob.tau2):                                   # complement_variance="optimal"
@@ -346,22 +346,23 @@ def reference(teacher, student, sample, space="parameter", direction="forward"):
         prob.tau2 = tau2
         prob.Sig_S = prob.Sig_S + tau2 * prob.P_C
         prob.Sig_S_cond = prob.Sig_S_cond + tau2 * prob.P_C
-    if space == "prediction":
+    if space is Space.PREDICTION:
         assert noise is not None and noise > 0
     mT, ST, mS, SS, SSc, Cmu, T = _in_space(prob, space, noise)
     fwd = chain_rule_split(mS, SS, mT, ST, T)     # KL(student ‖ teacher)
     rev = chain_rule_split(mT, ST, mS, SS, T)     # KL(teacher ‖ student)
-    out = {"forward": fwd, "reverse": rev, "symmetric": None}[direction]
-    if out is None:
-        out = _add(fwd, rev)
-    out = dict(out)
+    one_way = {Direction.FORWARD: fwd, Direction.REVERSE: rev}
+    out = dict(one_way[direction.parts[0]])
+    for part in direction.parts[1:]:
+        out = _add(out, one_way[part])
     out["rank_floor"] = rank_floor(prob, space, noise, prob.U.shape[1])
-    if student.soft_labels == "mean":
+    if not student.soft_labels.sampled:
         out["convexity_bound"] = out["convexity_slack"] = out["mutual_information"] = None
     else:
         bf = expected_kl_forward(mS, SSc, Cmu, mT, ST)
         br = expected_kl_reverse(mT, ST, mS, SSc, Cmu)
-        bound = {"forward": bf, "reverse": br, "symmetric": bf + br}[direction]
+        bound = sum({Direction.FORWARD: bf, Direction.REVERSE: br}[part]
+                    for part in direction.parts)
         out["convexity_bound"] = bound
         out["convexity_slack"] = bound - out["total"]
         out["mutual_information"] = 0.5 * (np.linalg.slogdet(SS)[1] - np.linalg.slogdet(SSc)[1])

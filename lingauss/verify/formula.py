@@ -24,7 +24,7 @@ from lingauss._core.display import TableDisplay
 from lingauss._core.resources import MAX_POINTS
 from lingauss._core.timeout import with_timeout
 from lingauss._core.validation import LingaussError, check_int, check_option, check_real
-from lingauss.model.options import DIRECTIONS, SOFT_LABELS, SPACES
+from lingauss.model.options import Direction, Flavour, Regime, SoftLabels, Space
 
 #: Longest candidate formula accepted (characters).
 MAX_LENGTH = 2000
@@ -330,11 +330,11 @@ def check_formula(candidate: str, *, term: str, space: str = "parameter",
 
     from lingauss import symbolic
 
-    check_option(space, "space", SPACES)
-    check_option(soft_labels, "soft_labels", SOFT_LABELS)
-    check_option(direction, "direction", DIRECTIONS)
-    check_option(regime, "regime", symbolic.REGIMES)
-    check_option(flavour, "flavour", symbolic.FLAVOURS)
+    space = Space.parse(space, "space")
+    soft_labels = SoftLabels.parse(soft_labels, "soft_labels")
+    direction = Direction.parse(direction, "direction")
+    regime = Regime.parse(regime, "regime")
+    flavour = Flavour.parse(flavour, "flavour")
     points = check_int(points, "points", low=1, high=MAX_POINTS, high_rule="the stated limit")
     seed = check_int(seed, "seed", low=0)
     timeout = check_real(timeout, "timeout", low=0, high=3600)

@@ -11,7 +11,7 @@ tolerance, pass/fail/skipped):
   engine with the ``pca`` basis;
 * *generated code vs structured*: the same through the generated fast functions;
 * *structured vs dense*: the engine against an independent dense ``kd``-dimensional
-  reference (``lingauss/_dense.py``), when ``kd`` and ``kn`` are small enough;
+  reference (``lingauss/dense.py``), when ``kd`` and ``kn`` are small enough;
 * *closed form vs Monte Carlo*: :func:`lingauss.expected_divergence` in closed form against
   the mean of the exact engine over label draws (z-score; the rank floor's closed form is an
   upper bound and is checked as one);
@@ -31,10 +31,11 @@ from lingauss._core.progress import progress
 from lingauss._core.validation import check_int, check_option
 from lingauss.averages.labels import expected_divergence
 from lingauss.engine.divergence import divergence, kernel_set_up
+from lingauss.engine.setup import is_pca
 from lingauss.engine.spectral import conditional_inputs, spectral_route
-from lingauss.model.options import DIRECTIONS, SOFT_LABELS, SPACES
+from lingauss.model.options import Basis, Direction, RankRule, SoftLabels, Space, is_optimal_tau2
 from lingauss.model.results import TERMS
-from lingauss.verify import dense as _dense
+from lingauss.verify import dense
 
 LEVELS = ("quick", "full")
 #: Relative tolerance between two double-precision routes.
@@ -145,10 +146,10 @@ def _cases(spec, level):
     if level == "quick":
         yield base, spec.space, spec.direction, "spec"
         return
-    spaces = SPACES if spec.sample.noise else ("parameter",)
-    for space, direction, soft in itertools.product(spaces, DIRECTIONS, SOFT_LABELS):
+    spaces = tuple(Space) if spec.sample.noise else (Space.PARAMETER,)
+    for space, direction, soft in itertools.product(spaces, Direction, SoftLabels):
         student = base.replace(soft_labels=soft, soft_label_noise=(
-            base.soft_label_noise or 0.3) if soft == "sampled+noise" else 0.0)
+            base.soft_label_noise or 0.3) if soft.noisy else 0.0)
         yield student, space, direction, f"{space}/{direction}/{soft}"
 
 
@@ -182,8 +183,7 @@ def verify(spec, *, level: str = "quick", seed: int = 0) -> list[RouteCheck]:
     rows = []
     cases = list(_cases(spec, level))
     for student, space, direction, case in progress(cases, desc="check: cases", min_total=2):
-        pca = student if (isinstance(student.basis, str) and student.basis == "pca") \
-            else student.replace(basis="pca")
+        pca = student if is_pca(student) else student.replace(basis=Basis.PCA)
         note = "" if pca is student else "basis replaced by 'pca'"
         engine = divergence(teacher, pca, sample, space=space, direction=direction).as_dict()
         names = [n for n in TERMS if n in engine and n not in ("rank_floor",
@@ -216,7 +216,7 @@ def _dense_row(teacher, student, sample, space, direction, case, level):
         return RouteCheck("structured vs dense", case, None, ROUTE_RTOL, "skipped",
                           f"k·max(d, n) == {size} > {DENSE_LIMIT[level]} (too large)")
     engine = divergence(teacher, student, sample, space=space, direction=direction).as_dict()
-    ref = _dense.reference(teacher, student, sample, space=space, direction=direction)
+    ref = dense.reference(teacher, student, sample, space=space, direction=direction)
     names = [n for n in TERMS if n in engine and ref.get(n) is not None]
     err, which = _relative(engine, {n: float(ref[n]) for n in names}, names)
     return _row("structured vs dense", case, err, ROUTE_RTOL, which)
@@ -228,13 +228,14 @@ def _mc_row(teacher, student, sample, space, direction, case, level, seed):
                           "the sample has no W_star/noise to draw labels from")
     fixed = student
     notes = []
-    if isinstance(student.rank_rule, str) and student.rank_rule == "optimal":
-        fixed = fixed.replace(rank_rule="oracle")
+    if student.rank_rule is RankRule.OPTIMAL:
+        fixed = fixed.replace(rank_rule=RankRule.ORACLE)
         notes.append("rank_rule replaced by 'oracle'")
-    if not (isinstance(student.basis, str) and student.basis == "pca"):
-        fixed = fixed.replace(basis="pca")
+    if not is_pca(student):
+        fixed = fixed.replace(basis=Basis.PCA)
         notes.append("basis replaced by 'pca'")
-    if fixed.complement_variance == "optimal" and direction != "forward":
+    if is_optimal_tau2(fixed.complement_variance) and \
+            Direction.parse(direction, "direction") is not Direction.FORWARD:
         tau2 = kernel_set_up(teacher, fixed, sample, space=space, direction=direction)[1]
         if tau2 == 0.0:
             return RouteCheck("closed form vs Monte Carlo", case, None, Z_MAX, "skipped",

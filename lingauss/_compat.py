@@ -37,7 +37,7 @@ MOVED = {
     "lingauss.problem": ("lingauss.explore.problem",),
     "lingauss.proportional": ("lingauss.averages.equivalents",),
     "lingauss.random_design": ("lingauss.model.random_design", "lingauss.averages.inputs",
-                               "lingauss.averages.deterministic"),
+                               "lingauss.averages.deterministic", "lingauss._core.estimate"),
     "lingauss.spec": ("lingauss.io.spec",),
     "lingauss.sweep": ("lingauss.explore.sweep",),
     "lingauss.tables": ("lingauss.report.tables", "lingauss.report.render",

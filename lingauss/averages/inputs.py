@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lingauss._core.estimate import Drawn, estimates, means_and_errors
 from lingauss._core.progress import progress
 from lingauss.model.checks import check_draws, check_instance
 from lingauss.model.random_design import RandomDesign
@@ -30,22 +31,7 @@ def expected_over_inputs(fn, design: RandomDesign, draws: int, seed: int | None 
     draws, seed = check_draws(draws, seed)
     rng = np.random.default_rng(seed)
     rows = [fn(design.draw(rng), rng) for _ in progress(range(draws), desc=desc)]
-    values = {name: np.array([float(row[name]) for row in rows]) for name in rows[0]
-              if rows[0][name] is not None}
-    mean = {name: float(np.mean(x)) for name, x in values.items()}
-    return mean, {name: standard_error(x) for name, x in values.items()}
-
-
-def standard_error(x: np.ndarray) -> float:
-    """``std(x)/√N``, computed on ``x`` scaled to 1 (no overflow of the squares).
-
-    >>> standard_error(np.array([1.0, 3.0]))
-    1.0
-    """
-    scale = float(np.max(np.abs(x)))
-    if scale == 0:
-        return 0.0
-    return float(np.std(x / scale, ddof=1) / np.sqrt(x.size)) * scale
+    return means_and_errors(estimates(rows, drawn=Drawn.INPUTS))
 
 
 def needs_draws(monte_carlo, seed, what: str, equivalent: str):

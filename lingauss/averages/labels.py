@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lingauss._core.estimate import Drawn, estimates, means_and_errors
 from lingauss._core.memo import remembering
 from lingauss._core.progress import progress
 from lingauss._core.resources import check_memory, engine_bytes
@@ -251,19 +252,8 @@ def _monte_carlo(teacher, student, design, space, direction, draws, seed) -> Dec
                 rows.append(divergence(teacher, student, smp, space=space,
                                        direction=direction).as_dict())
     names = [name for name in TERMS if name in rows[0]]
-    values = {name: np.array([row[name] for row in rows]) for name in names}
-    mean_ = {name: float(np.mean(x)) for name, x in values.items()}
-    stderr = {name: _stderr(x) for name, x in values.items()}
+    mean_, stderr = means_and_errors(estimates(rows, drawn=Drawn.LABELS, names=names))
     return Decomposition(**mean_, stderr=stderr)
-
-
-def _stderr(x: np.ndarray) -> float:
-    """The standard error of a mean, computed on the values scaled to 1 (no overflow of the
-    squares of values near the top of double precision)."""
-    scale = float(np.max(np.abs(x))) if x.size else 0.0
-    if scale == 0 or not np.isfinite(scale):
-        return 0.0 if scale == 0 else scale
-    return float(np.std(x / scale, ddof=1) / np.sqrt(x.size)) * scale
 
 
 def _block(teacher, student, factors, X, Ys, W_star, noise, r, direction) -> list:

@@ -35,9 +35,11 @@ over label draws).
 
 from lingauss.bounds.cgf import LAWS, GapCGF, gap_cgf
 from lingauss.bounds.gaps import Gaps, exact_gaps, simulate_gaps
-from lingauss.bounds.inequalities import DVBound, central_lower_bound, dv_bound, exact_cgf_bound, largest_eta, sharpness_bound, tightness_radius
+from lingauss.bounds.inequalities import (DVBound, central_lower_bound, dv_bound, exact_cgf_bound,
+                                          largest_eta, sharpness_bound, tightness_radius)
 from lingauss.bounds.report import bounds_over_ranks
-from lingauss.bounds.table import ON_VIOLATION, VIOLATION_RTOL, Z_MAX, BoundRow, BoundsTable, BoundViolationWarning, bounds_table
+from lingauss.bounds.table import (ON_VIOLATION, VIOLATION_RTOL, Z_MAX, BoundRow, BoundsTable,
+                                   BoundViolationWarning, bounds_table)
 
 __all__ = ["Gaps", "exact_gaps", "simulate_gaps", "GapCGF", "gap_cgf", "LAWS", "DVBound",
            "dv_bound", "exact_cgf_bound", "largest_eta", "central_lower_bound",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg as sla
 
+from lingauss._core.estimate import Drawn, Estimate
 from lingauss._core.validation import LingaussError, check_real
 from lingauss.engine.divergence import kernel_set_up
 from lingauss.engine.linalg import chol
@@ -216,7 +217,7 @@ def exact_gaps(teacher: Teacher, student: Student, sample: Sample, *,
         # Δ_S = gap_S(S) − gap_T(S) = ⟨G_S, M_S − M_T⟩ = (2ν/n)⟨E, (M_S − M_T)X⟩
         diffs.append(2 * nu / n * np.sum(E * (MS_X - MT_X), axis=(1, 2)))
     diff = np.concatenate(diffs)
-    mean, se = float(np.mean(diff)), float(np.std(diff, ddof=1) / math.sqrt(monte_carlo))
+    mean, se = Estimate.of(diff, drawn=Drawn.LABELS)
     return Gaps(gap_t, gap_t + mean, mean,
                 stderr={"teacher": 0.0, "student": se, "difference": se},
                 method="monte carlo", draws=monte_carlo)
@@ -315,7 +316,9 @@ def simulate_gaps(teacher: Teacher, student: Student, sample: Sample, *,
             out.append((np.sum((Y_fresh - pred) ** 2, axis=(1, 2))
                         - np.sum((Y - pred) ** 2, axis=(1, 2))) / n)
     gt, gs = np.concatenate(gaps_t), np.concatenate(gaps_s)
-    se = lambda x: float(np.std(x, ddof=1) / math.sqrt(draws))  # noqa: E731
+    def se(x):
+        return Estimate.of(x, drawn=Drawn.LABELS).stderr
+
     return Gaps(float(gt.mean()), float(gs.mean()), float((gs - gt).mean()),
                 stderr={"teacher": se(gt), "student": se(gs), "difference": se(gs - gt)},
                 method="simulation", draws=draws)

@@ -27,6 +27,7 @@ import numpy as np
 from scipy import linalg as sla
 
 from lingauss._core.display import TableDisplay
+from lingauss._core.estimate import Drawn, Estimate
 from lingauss._core.progress import progress
 from lingauss._core.validation import LingaussError, check_option, check_real
 from lingauss.averages.labels import closed_form_obstacle, expected_divergence
@@ -278,7 +279,7 @@ def bounds_table(teacher: Teacher, student: Student, sample: Sample, *,
         per["mean_part"][i] = 0.5 * np.sum((delta @ A) * delta)
 
     def mc(x):
-        return float(np.mean(x)), float(np.std(x, ddof=1) / math.sqrt(monte_carlo))
+        return tuple(Estimate.of(x, drawn=Drawn.LABELS))
 
     # --- the truth -----------------------------------------------------------------------
     if fixed:

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from lingauss._core.estimate import Drawn, Estimate
 from lingauss._core.progress import progress
-from lingauss._core.validation import (LingaussError, check_array, check_finite, numerics)
+from lingauss._core.validation import LingaussError, check_array, check_finite, numerics
 from lingauss.averages.inputs import expected_over_inputs, needs_draws
 from lingauss.engine import generated_chains as gen
 from lingauss.engine.eigen import eigen
@@ -287,8 +288,8 @@ def _monte_carlo(chain, g, sample, spec, cov, estimator, draws, seed) -> dict:
     bias = max(float(np.sum((gap @ cov) * gap)) - var / draws, 0.0)
     err = np.einsum("nkd,de,nke->n", means - theta, cov, means - theta) + np.array(posts)
     post = float(np.mean(posts))
-    se = float(np.std(err, ddof=1) / np.sqrt(draws))
-    return dict(bias=bias, variance=var + post, posterior=post, stderr={"total": se})
+    total = Estimate.of(err, drawn=Drawn.LABELS)
+    return dict(bias=bias, variance=var + post, posterior=post, stderr={"total": total.stderr})
 
 
 def spectral_eligible(chain, g, design, kind, covariance) -> bool:

@@ -22,8 +22,8 @@ argument, the value and the rule), 3 an internal error, 130 interrupted; a comma
 writes nothing (see :mod:`lingauss.cli.app`).
 """
 
-from lingauss.plots.kinds import PLOT_KINDS
 from lingauss.cli.app import main
 from lingauss.cli.parser import build_parser
+from lingauss.plots.kinds import PLOT_KINDS
 
 __all__ = ["main", "build_parser", "PLOT_KINDS"]

@@ -33,12 +33,13 @@ title states the values held.
 """
 
 from lingauss.plots.canvas import STYLES, LingaussFigure, use_style
-from lingauss.plots.figures import bounds_plot, frontier_plot, heatmap, sample_size_plot, soft_labels_plot, terms_plot
 from lingauss.plots.chains import filters_plot, risk_generation_plot
+from lingauss.plots.figures import (bounds_plot, frontier_plot, heatmap, sample_size_plot,
+                                    soft_labels_plot, terms_plot)
 from lingauss.plots.files import SAVE_FORMATS, check_output_path, save
 from lingauss.plots.kinds import PLOT_KINDS, figure
-from lingauss.plots.terms_log import terms_log_plot
 from lingauss.plots.style import AXES, COLOURS, DIVERGENCE_LABEL, TERM_LABELS
+from lingauss.plots.terms_log import terms_log_plot
 
 __all__ = ["terms_plot", "terms_log_plot", "heatmap", "frontier_plot", "sample_size_plot", "soft_labels_plot",
            "bounds_plot", "save", "check_output_path", "figure", "PLOT_KINDS", "SAVE_FORMATS",

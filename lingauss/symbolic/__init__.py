@@ -27,8 +27,8 @@ with ``python -m lingauss.symbolic``), which the tests hold equal to a fresh der
 from lingauss.symbolic.codegen import (COEFF_ARGS, DOCUMENTED, MULTIPLICITIES, document_blocks,
                                        formula_block, generated_source, linear_coefficients,
                                        pieces_of, to_numeric, update_document)
-from lingauss.symbolic.core import (ARGS, FLAVOURS, ONE_WAY, HYPER, LATEX_NAMES, MODE_TERMS,
-                                    PIECES, REGIMES, SYMBOL_DOCS, Moments, alpha, beta_S, beta_T,
+from lingauss.symbolic.core import (ARGS, FLAVOURS, HYPER, LATEX_NAMES, MODE_TERMS, ONE_WAY, PIECES,
+                                    REGIMES, SYMBOL_DOCS, Moments, alpha, beta_S, beta_T,
                                     complement_moments, gibbs_moments, k, kl_pieces, lambda_S,
                                     lambda_T, linear_moments, nu, nu_T, push_to_prediction, r, s,
                                     scalar_kl, student_given_soft_labels, student_moments, tau2,

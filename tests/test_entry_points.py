@@ -245,7 +245,7 @@ def test_exit_1_is_a_finding(tmp_path):
 
 INJECT = """
 import sys
-import lingauss.cli.commands as C
+import lingauss.cli.commands.divergence as C
 def boom(args, ctx):
     raise RuntimeError("injected fault")
 C.divergence_command = boom

@@ -892,7 +892,7 @@ def _demo_blocked(name):
 _X6, _Y6, _W6 = _sample()
 _INJECT = textwrap.dedent("""\
     import sys
-    import lingauss.cli.commands as commands
+    import lingauss.cli.commands.divergence as commands
 
     def broken(args, ctx):
         ctx.write("half of the output\\n")

@@ -57,6 +57,5 @@ class Option(str, enum.Enum):
             for member in cls:
                 if member.value == value:
                     return member
-        raise LingaussError(
-            f"Unknown value for {name}: {value!r}. Possible values: {cls.values()}.",
-            parameter=name)
+        raise LingaussError.named(name, "Unknown value for {parameter}: {rest}",
+                                  rest=f"{value!r}. Possible values: {cls.values()}.")

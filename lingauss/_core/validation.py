@@ -92,6 +92,12 @@ class IllConditioned(LingaussError):
 IllConditioned.__module__ = "lingauss"
 
 
+def about(name: str, rest: str) -> LingaussError:
+    """The error ``name`` + ``rest`` (``"rank == 7, must be ..."``) that names its parameter,
+    so a caller may spell it its own way (:meth:`LingaussError.render`)."""
+    return LingaussError.named(name, "{parameter}{rest}", rest=rest)
+
+
 def _fmt(value) -> str:
     if isinstance(value, str):
         return repr(value)
@@ -108,9 +114,8 @@ def _float_of(value, name: str) -> float:
         return float(value)
     except OverflowError:
         digits = len(str(abs(int(value))))
-        raise LingaussError(
-            f"{name} == an integer of {digits} digits, must be a finite real number within "
-            f"the double-precision range (|x| <= {FLOAT_MAX:.4g}).") from None
+        raise about(name, f" == an integer of {digits} digits, must be a finite real number "
+                          f"within the double-precision range (|x| <= {FLOAT_MAX:.4g}).") from None
 
 
 def check_real(value, name: str, *, low=None, high=None, low_inclusive=False,
@@ -129,20 +134,20 @@ def check_real(value, name: str, *, low=None, high=None, low_inclusive=False,
     lingauss.LingaussError: beta == an integer of 401 digits, must be a finite real number within the double-precision range (|x| <= 1.798e+308).
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise LingaussError(f"{name} == {value!r}, must be a real number.")
+        raise about(name, f" == {value!r}, must be a real number.")
     value = _float_of(value, name)
     if not np.isfinite(value):
-        raise LingaussError(f"{name} == {_fmt(value)}, must be finite.")
+        raise about(name, f" == {_fmt(value)}, must be finite.")
     if low is not None:
         if low_inclusive and value < low:
-            raise LingaussError(f"{name} == {_fmt(value)}, must be >= {_fmt(low)}.")
+            raise about(name, f" == {_fmt(value)}, must be >= {_fmt(low)}.")
         if not low_inclusive and value <= low:
-            raise LingaussError(f"{name} == {_fmt(value)}, must be > {_fmt(low)}.")
+            raise about(name, f" == {_fmt(value)}, must be > {_fmt(low)}.")
     if high is not None:
         if high_inclusive and value > high:
-            raise LingaussError(f"{name} == {_fmt(value)}, must be <= {_fmt(high)}.")
+            raise about(name, f" == {_fmt(value)}, must be <= {_fmt(high)}.")
         if not high_inclusive and value >= high:
-            raise LingaussError(f"{name} == {_fmt(value)}, must be < {_fmt(high)}.")
+            raise about(name, f" == {_fmt(value)}, must be < {_fmt(high)}.")
     return value
 
 
@@ -155,16 +160,16 @@ def check_int(value, name: str, *, low=None, high=None, high_rule=None) -> int:
     lingauss.LingaussError: rank == 7, must be <= min(k, width) == 5.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise LingaussError(f"{name} == {value!r}, must be an integer.")
+        raise about(name, f" == {value!r}, must be an integer.")
     value = int(value)
     if abs(value) > INT_MAX:
-        raise LingaussError(f"{name} == an integer of {len(str(abs(value)))} digits, must be a "
-                            f"64-bit integer (|x| <= {INT_MAX}).")
+        raise about(name, f" == an integer of {len(str(abs(value)))} digits, must be a 64-bit "
+                          f"integer (|x| <= {INT_MAX}).")
     if low is not None and value < low:
-        raise LingaussError(f"{name} == {value}, must be >= {low}.")
+        raise about(name, f" == {value}, must be >= {low}.")
     if high is not None and value > high:
         bound = f"{high_rule} == {high}" if high_rule else str(high)
-        raise LingaussError(f"{name} == {value}, must be <= {bound}.")
+        raise about(name, f" == {value}, must be <= {bound}.")
     return value
 
 
@@ -177,7 +182,8 @@ def check_option(value, name: str, allowed: tuple[str, ...]) -> str:
     lingauss.LingaussError: Unknown value for rank_rule: 'best'. Possible values: ('optimal', 'oracle').
     """
     if not isinstance(value, str) or value not in allowed:
-        raise LingaussError(f"Unknown value for {name}: {value!r}. Possible values: {allowed}.")
+        raise LingaussError.named(name, "Unknown value for {parameter}: {rest}",
+                                  rest=f"{value!r}. Possible values: {allowed}.")
     return value
 
 

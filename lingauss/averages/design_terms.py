@@ -27,8 +27,9 @@ def tractable(student, design, what: str) -> tuple[int, np.ndarray]:
     elif r < design.k and student.rank_rule is RankRule.OPTIMAL:
         why = "rank_rule == 'optimal' below full rank depends on the labels"
     if why:
-        raise LingaussError(f"{what} has no deterministic equivalent here: {why}; use Monte "
-                            f"Carlo over the inputs (monte_carlo=N) instead.")
+        raise LingaussError.named(
+            "monte_carlo", "{what} has no deterministic equivalent here: {why}; use Monte Carlo "
+            "over the inputs ({parameter:set}) instead.", what=what, why=why)
     if r == design.k:
         return r, np.eye(design.k)
     if isinstance(student.rank_rule, np.ndarray):

@@ -38,5 +38,5 @@ def needs_draws(monte_carlo, seed, what: str, equivalent: str):
     """``(monte_carlo, seed)`` checked: a random design needs its input draws."""
     return check_draws(monte_carlo, seed, required=True, why=(
         f"a RandomDesign averages {what} over random inputs X ~ N(0, Σ) by Monte Carlo: pass "
-        f"monte_carlo=N (input draws), or use lingauss.random_design.{equivalent} for the "
+        f"{{parameter:set}} (input draws), or use lingauss.random_design.{equivalent} for the "
         f"proportional-regime deterministic equivalent."))

@@ -180,7 +180,8 @@ def expected_divergence(teacher: Teacher, student: Student, design, *,
         reason, remedy = obstacle
         mc = (" to average the exact divergence over N label draws"
               if reason.startswith("rank_rule") else "")
-        raise LingaussError(f"{reason}: pass monte_carlo=N{mc}, or {remedy}.")
+        raise LingaussError.named("monte_carlo", "{reason}: pass {parameter:set}{mc}, or {remedy}.",
+                                  reason=reason, mc=mc, remedy=remedy)
     check_design(design, truth=True, noise=True, space=space,
                  what="an expectation over the label noise")
     m, r = student.resolve(design.d, design.k)

@@ -198,7 +198,7 @@ def exact_gaps(teacher: Teacher, student: Student, sample: Sample, *,
     monte_carlo, seed = check_draws(
         monte_carlo, seed, required=optimal,
         why="rank_rule == 'optimal' depends on the labels, so the expected gap has no closed "
-            "form: pass monte_carlo=N to average over N label draws, or use "
+            "form: pass {parameter:set} to average over N label draws, or use "
             "rank_rule='oracle' or a fixed (k, r) matrix.")
     need(sample, "exact_gaps", truth=monte_carlo is not None)
     mp = maps(teacher, student, sample, space=space, direction=direction)

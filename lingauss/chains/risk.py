@@ -158,7 +158,7 @@ def chain_risk(chain, g: int, design, *, kind: str, estimator: str, covariance=N
     monte_carlo, seed = check_draws(
         monte_carlo, seed, required=optimal,
         why="rank_rule == 'optimal' depends on the labels, so the expected risk has no closed "
-            "form: pass monte_carlo=N to average over N label draws, or use "
+            "form: pass {parameter:set} to average over N label draws, or use "
             "rank_rule='oracle' or a fixed (k, r) matrix.")
     sizes = problem_sizes(chain.teacher, chain.students[-1], design)
     with numerics("the risk", sizes):

@@ -20,6 +20,11 @@ Formats ``F``: ``text`` (an aligned table; the default of most commands), ``md``
 ``--quiet``. Exit status: 0 success, 1 a finding, 2 bad input (one line on stderr naming the
 argument, the value and the rule), 3 an internal error, 130 interrupted; a command that fails
 writes nothing (see :mod:`lingauss.cli.app`).
+
+The parts: :mod:`~lingauss.cli.parser` (the table of commands and options),
+:mod:`~lingauss.cli.app` (running a command, exit statuses), :mod:`~lingauss.cli.emit` (the
+one emitter of every format), :mod:`~lingauss.cli.options` (option values) and
+:mod:`lingauss.cli.commands` (one module per command).
 """
 
 from lingauss.cli.app import main

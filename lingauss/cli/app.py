@@ -4,13 +4,16 @@ finding from a fault.
 Exit status (as Black does): 0 success; 1 a finding (a bound violated, a check failed, a
 formula not equal); 2 bad input (one line ``lingauss: error: ...`` naming the argument, the
 value and the rule; usage errors too); 3 an internal error (one line saying so and how to
-report it; ``LINGAUSS_DEBUG=1`` shows the traceback); 130 interrupted (Ctrl-C). A command's
-output goes to a buffer and its files to :class:`lingauss._output.Staged`: both are
-committed only when the command succeeded, so a failure writes nothing.
+report it; ``LINGAUSS_DEBUG=1`` shows the traceback); 130 interrupted (Ctrl-C). A command returns an
+:class:`lingauss.cli.emit.Output`, which :func:`lingauss.cli.emit.emit` writes to a buffer and
+its files to :class:`lingauss.io.output.Staged`: both are committed only when the command
+succeeded, so a failure writes nothing. An error about a library parameter that an option
+sets is spelled with the option (:meth:`lingauss.LingaussError.render`).
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import sys
@@ -18,7 +21,8 @@ import traceback
 
 from lingauss._core.resources import ENV_MAX_MEMORY, parse_size
 from lingauss._core.validation import LingaussError
-from lingauss.cli.parser import PROG, build_parser
+from lingauss.cli.emit import Output, emit
+from lingauss.cli.parser import BY_NAME, PROG, build_parser
 from lingauss.io.output import Staged
 
 #: Where to report an internal error.
@@ -37,8 +41,10 @@ class Context:
         self.out.write(text)
 
 
-def _error_line(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
+def _error_line(exc: BaseException, spellings: dict | None = None) -> str:
+    if isinstance(exc, LingaussError):
+        message = exc.render(spellings or {})
+    elif isinstance(exc, OSError) and exc.strerror:
         message = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     elif isinstance(exc, MemoryError):
         message = ("out of memory: the problem is too large for this machine (lower its "
@@ -54,6 +60,17 @@ def _where(exc: BaseException) -> str:
         return "unknown place"
     frame = tb[-1]
     return f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
+
+
+def run(args, ctx) -> int:
+    """Run the parsed command: import its function (named ``"module:function"``), call it and
+    emit the :class:`~lingauss.cli.emit.Output` it returns; its exit status."""
+    module, name = args.run.split(":")
+    result = getattr(importlib.import_module(module), name)(args, ctx)
+    if isinstance(result, Output):
+        return emit(ctx, result, getattr(args, "fmt", None),
+                    standalone=getattr(args, "standalone", False))
+    return result or 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,13 +104,13 @@ def main(argv: list[str] | None = None) -> int:
             os.environ[ENV_MAX_MEMORY] = args.max_memory
         if getattr(args, "quiet", False):
             os.environ["LINGAUSS_QUIET"] = "1"
-        status = args.run(args, ctx) or 0
+        status = run(args, ctx)
         ctx.files.commit()
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return 130
     except (LingaussError, OSError, MemoryError) as exc:
-        print(_error_line(exc), file=sys.stderr)
+        print(_error_line(exc, BY_NAME[args.command].spellings()), file=sys.stderr)
         return 2
     except Exception as exc:                                    # noqa: BLE001 - exit 3
         if os.environ.get("LINGAUSS_DEBUG", "").strip() not in ("", "0"):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 
+from lingauss._core import latex
 from lingauss._core.validation import LingaussError, check_option, check_real
 from lingauss.io.spec import Spec, load_spec
-from lingauss.model.options import DIRECTIONS, SPACES
+from lingauss.model.options import Direction, Space
+from lingauss.report.formats import Format
 
 
 def spec_of(args) -> Spec:
@@ -18,9 +20,9 @@ def spec_of(args) -> Spec:
     spec = load_spec(args.spec)
     changes = {}
     if getattr(args, "space", None) is not None:
-        changes["space"] = check_option(args.space, "--space", SPACES)
+        changes["space"] = Space.parse(args.space, "--space")
     if getattr(args, "direction", None) is not None:
-        changes["direction"] = check_option(args.direction, "--direction", DIRECTIONS)
+        changes["direction"] = Direction.parse(args.direction, "--direction")
     return spec.replace(**changes)
 
 
@@ -43,26 +45,25 @@ def output_format(args) -> str:
     """The ``--format`` asked for (``--json`` is ``--format json``); ``--standalone`` needs
     LaTeX (the demo's report files are LaTeX whatever the format)."""
     if getattr(args, "json", False):
-        if args.format not in (None, "json"):
+        if args.format not in (None, Format.JSON.value):
             raise LingaussError(f"Ambiguous arguments: --json and --format {args.format}.")
-        fmt = "json"
+        fmt = Format.JSON
     else:
         fmt = args.format if args.format is not None else args.default_format
         check_option(fmt, "--format", args.formats)
-    if getattr(args, "standalone", False) and fmt != "latex" and not (
+    fmt = Format.parse(fmt, "--format")
+    if getattr(args, "standalone", False) and fmt is not Format.LATEX and not (
             getattr(args, "standalone_files", False) and getattr(args, "output", None)):
         raise LingaussError(f"--standalone == True with --format {fmt}, must come with "
                             f"--format latex (it makes a complete LaTeX document).")
+    args.fmt = fmt                    # parsed once: the emitter writes in it
     return fmt
 
 
 def latex_out(text: str, args) -> str:
-    """A LaTeX snippet, or a complete document with ``--standalone``."""
-    from lingauss._core import latex
-
+    """A LaTeX snippet, or a complete document with ``--standalone`` (for the report files
+    of ``demo``; a command's own output is wrapped by :func:`lingauss.cli.emit.emit`)."""
     return latex.document(text) if getattr(args, "standalone", False) else text
-
-
 
 
 def number_pair(text, option: str, what: str, example: str):

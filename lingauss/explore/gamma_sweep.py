@@ -131,7 +131,7 @@ def gamma_sweep(teacher, student, design: RandomDesign, gamma=None, *,
     points = ()
     if monte_carlo is not None or at is not None:
         monte_carlo, seed = check_draws(monte_carlo, seed, required=True, why=(
-            "Monte Carlo points (at=...) need monte_carlo=N input draws."))
+            "Monte Carlo points (at=...) need {parameter:set} input draws."))
         at = (np.geomspace(gamma.min(), gamma.max(), 6) if at is None
               else check_grid("at", at, low=0))
         points = tuple(_point(teacher, student, design, g, monte_carlo, seed) for g in

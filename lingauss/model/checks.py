@@ -100,7 +100,9 @@ def check_problem(teacher, student, sample, *, space, direction) -> tuple:
 
 
 def check_draws(monte_carlo, seed, *, required: bool = False, why: str = "") -> tuple:
-    """``(monte_carlo, seed)`` validated; ``why`` explains a required draw count.
+    """``(monte_carlo, seed)`` validated; ``why`` explains a required draw count (a template
+    that names ``monte_carlo`` as ``{parameter}`` and how to set it as ``{parameter:set}``:
+    :meth:`lingauss.LingaussError.named`).
 
     ``monte_carlo``: an integer ``2 <= N <= MAX_MONTE_CARLO`` or None; ``seed``: an integer
     ``>= 0`` or None, and only with draws.
@@ -112,10 +114,11 @@ def check_draws(monte_carlo, seed, *, required: bool = False, why: str = "") -> 
     """
     if monte_carlo is None:
         if seed is not None:
-            raise LingaussError(f"seed == {seed!r} is set but monte_carlo is None: the closed "
-                                f"form draws nothing; pass monte_carlo=N or drop the seed.")
+            raise LingaussError.named(
+                "monte_carlo", "seed == {seed} is set but {parameter} is None: the closed form "
+                "draws nothing; pass {parameter:set} or drop the seed.", seed=repr(seed))
         if required:
-            raise LingaussError(why)
+            raise LingaussError.named("monte_carlo", why)
         return None, None
     monte_carlo = check_int(monte_carlo, "monte_carlo", low=2, high=MAX_MONTE_CARLO,
                             high_rule="the stated limit")

@@ -30,18 +30,44 @@ inline``), keeps its tick labels apart and its legend beside the axes, off the d
 
 Other axes of a sweep are held at one index each (``fixed={name: index}``, default 0); the
 title states the values held.
+
+The names are imported on first use (PEP 562): the registry of plot kinds,
+:mod:`lingauss.plots.kinds`, loads without matplotlib; a figure function imports it.
 """
 
-from lingauss.plots.canvas import STYLES, LingaussFigure, use_style
-from lingauss.plots.chains import filters_plot, risk_generation_plot
-from lingauss.plots.figures import (bounds_plot, frontier_plot, heatmap, sample_size_plot,
-                                    soft_labels_plot, terms_plot)
-from lingauss.plots.files import SAVE_FORMATS, check_output_path, save
-from lingauss.plots.kinds import PLOT_KINDS, figure
-from lingauss.plots.style import AXES, COLOURS, DIVERGENCE_LABEL, TERM_LABELS
-from lingauss.plots.terms_log import terms_log_plot
+from __future__ import annotations
 
-__all__ = ["terms_plot", "terms_log_plot", "heatmap", "frontier_plot", "sample_size_plot", "soft_labels_plot",
-           "bounds_plot", "save", "check_output_path", "figure", "PLOT_KINDS", "SAVE_FORMATS",
-           "COLOURS", "TERM_LABELS", "AXES", "DIVERGENCE_LABEL", "STYLES", "LingaussFigure",
-           "use_style", "risk_generation_plot", "filters_plot"]
+import importlib
+
+#: Public name → the module that defines it.
+_PUBLIC = {
+    "STYLES": "lingauss.plots.canvas", "LingaussFigure": "lingauss.plots.canvas",
+    "use_style": "lingauss.plots.canvas",
+    "filters_plot": "lingauss.plots.chains", "risk_generation_plot": "lingauss.plots.chains",
+    "bounds_plot": "lingauss.plots.figures", "frontier_plot": "lingauss.plots.figures",
+    "heatmap": "lingauss.plots.figures", "sample_size_plot": "lingauss.plots.figures",
+    "soft_labels_plot": "lingauss.plots.figures", "terms_plot": "lingauss.plots.figures",
+    "SAVE_FORMATS": "lingauss.plots.files", "check_output_path": "lingauss.plots.files",
+    "save": "lingauss.plots.files",
+    "PLOT_KINDS": "lingauss.plots.kinds", "figure": "lingauss.plots.kinds",
+    "AXES": "lingauss.plots.style", "COLOURS": "lingauss.plots.style",
+    "DIVERGENCE_LABEL": "lingauss.plots.style", "TERM_LABELS": "lingauss.plots.style",
+    "terms_log_plot": "lingauss.plots.terms_log",
+}
+
+__all__ = ["terms_plot", "terms_log_plot", "heatmap", "frontier_plot", "sample_size_plot",
+           "soft_labels_plot", "bounds_plot", "save", "check_output_path", "figure",
+           "PLOT_KINDS", "SAVE_FORMATS", "COLOURS", "TERM_LABELS", "AXES", "DIVERGENCE_LABEL",
+           "STYLES", "LingaussFigure", "use_style", "risk_generation_plot", "filters_plot"]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(__all__))

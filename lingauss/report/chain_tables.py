@@ -4,9 +4,9 @@
 * :func:`risk_table` — the per-mode closed forms of the risk (derived by
   ``lingauss.symbolic.chains``: the generation step and the bias and variance of a filter)
   and their values at a spec's last generation (``lingauss table SPEC --kind risk``);
-* :func:`report_table` — a :class:`~lingauss.chain_report.ChainReport`, one row per
+* :func:`report_table` — a :class:`~lingauss.chains.report.ChainReport`, one row per
   generation (``lingauss chain SPEC``);
-* :func:`plan_table` — a :class:`~lingauss.chain_report.GenerationPlan`
+* :func:`plan_table` — a :class:`~lingauss.chains.report.GenerationPlan`
   (``lingauss chain SPEC --up-to G``).
 """
 
@@ -62,27 +62,38 @@ def risk_table(spec, fmt: str = "md") -> str:
 
 
 def report_table(report, fmt: str = "md", *, caption: str = "") -> str:
-    """One row per generation of a :class:`~lingauss.chain_report.ChainReport`.
+    """One row per generation of a :class:`~lingauss.chains.report.ChainReport`.
 
     >>> from lingauss import Chain, Sample, Student, Teacher
-    >>> from lingauss.chain_report import chain_report
+    >>> from lingauss.chains.report import chain_report
     >>> rep = chain_report(Chain(Teacher(1.0, 1.0), [Student(1.0, 1.0)]),
     ...                    Sample.synthetic(d=4, k=1, n=8, noise=0.5, seed=0))
     >>> report_table(rep, "csv").splitlines()[0]
     'generation,alpha,risk,bias,variance,K to teacher,K to previous'
     """
-    fmt = table_format(fmt)
+    header, rows, caption, label = report_table_parts(report, caption=caption)
+    return render(header, rows, table_format(fmt), caption=caption, label=label)
+
+
+def report_table_parts(report, *, caption: str = "") -> tuple:
+    """``(header, rows, caption, label)`` of :func:`report_table` (for a renderer of one's
+    own: the command line's emitter)."""
     rows = [tuple(row[c] for c in ("generation", "alpha", "risk", "bias", "variance",
                                    "K_teacher", "K_previous")) for row in report.rows]
     caption = caption or (rf"Risk ({report.kind} design, estimator {report.estimator}) and "
                           rf"divergences $K$ (nats; {report.space} space, {report.direction} "
                           rf"direction) per generation of a distillation chain.")
-    return render(REPORT_HEADER, rows, fmt, caption=caption, label="tab:lingauss-chain")
+    return REPORT_HEADER, rows, caption, "tab:lingauss-chain"
 
 
 def plan_table(plan, fmt: str = "md", *, caption: str = "") -> str:
-    """One row per chain length ``G`` of a :class:`~lingauss.chain_report.GenerationPlan`."""
-    fmt = table_format(fmt)
+    """One row per chain length ``G`` of a :class:`~lingauss.chains.report.GenerationPlan`."""
+    header, rows, caption, label = plan_table_parts(plan, caption=caption)
+    return render(header, rows, table_format(fmt), caption=caption, label=label)
+
+
+def plan_table_parts(plan, *, caption: str = "") -> tuple:
+    """``(header, rows, caption, label)`` of :func:`plan_table`."""
     rows = [(row["generations"], row["risk"], row["bias"], row["variance"], row["K_teacher"],
              ", ".join(f"{a:.4g}" for a in row["alpha"]),
              "best" if row["generations"] == plan.best else "") for row in plan.rows]
@@ -90,5 +101,5 @@ def plan_table(plan, fmt: str = "md", *, caption: str = "") -> str:
                           rf"$\alpha_1, \ldots, \alpha_G$: risk and $K$ of generation $G$ to "
                           rf"the teacher; best: the fewest generations within "
                           rf"{100 * plan.tolerance:g}\% of the lowest risk.")
-    return render(("G", "risk", "bias", "variance", "K to teacher", "optimal alpha", ""),
-                  rows, fmt, caption=caption, label="tab:lingauss-generations")
+    return (("G", "risk", "bias", "variance", "K to teacher", "optimal alpha", ""), rows,
+            caption, "tab:lingauss-generations")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import numpy as np
 
 from lingauss._core.validation import LingaussError
 from lingauss.report import latex_tables
 from lingauss.report.formats import TABLE_FORMATS, Format
+from lingauss.report.serialize import dumps, rows_json
 
 
 def _cell(value) -> str:
@@ -29,16 +29,6 @@ def _cell(value) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
     return str(value)
-
-
-def _json_value(value):
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    return value
 
 
 def render(header, rows, fmt: str, *, math_columns=(), caption: str | None = None,
@@ -82,7 +72,7 @@ def table_format(fmt, name: str = "format") -> Format:
 
 
 def _json(header, rows, **_) -> str:
-    return json.dumps([{h: _json_value(v) for h, v in zip(header, row)} for row in rows])
+    return dumps(rows_json(header, rows))
 
 
 def _csv(header, rows, **_) -> str:

@@ -109,14 +109,14 @@ def closed_form_table(spec, fmt: str = "md") -> str:
 
 
 def grid_table(res, fmt: str = "md", *, caption: str, label: str, fixed=()) -> str:
-    """A :class:`lingauss.sweep.Sweep` as a table: one row per grid point (those that exist),
+    """A :class:`lingauss.explore.sweep.Sweep` as a table: one row per grid point (those that exist),
     the axis values then every term; ``fixed`` names axes of length 1 left out of the
     columns. Text and Markdown show 6 significant digits, CSV full precision, JSON numbers.
     The one rendering of every sweep table (``lingauss table --kind sweep``,
     ``lingauss sweep``).
 
     >>> import numpy as np
-    >>> from lingauss.sweep import Sweep
+    >>> from lingauss.explore.sweep import Sweep
     >>> res = Sweep(axes={"rank": np.array([1, 2]), "width": np.array([4])},
     ...             terms={"total": np.array([[2.5], [1.0 / 3]])})
     >>> print(grid_table(res, "csv", caption="", label="", fixed=("width",)))
@@ -125,10 +125,16 @@ def grid_table(res, fmt: str = "md", *, caption: str, label: str, fixed=()) -> s
     2,0.3333333333333333
     <BLANKLINE>
     """
+    header, rows = grid_rows(res, fixed)
+    return render(header, rows, fmt, caption=caption, label=label)
+
+
+def grid_rows(res, fixed=()) -> tuple:
+    """``(header, rows)`` of :func:`grid_table`: the grid points that exist, without the
+    ``fixed`` axes."""
     header, rows = res.rows()
     keep = [j for j, name in enumerate(header) if name not in fixed]
-    return render(tuple(header[j] for j in keep), [tuple(row[j] for j in keep) for row in rows],
-                  fmt, caption=caption, label=label)
+    return tuple(header[j] for j in keep), [tuple(row[j] for j in keep) for row in rows]
 
 
 def sweep_table(spec, fmt: str = "md", *, axis: str = "rank", values=None) -> str:

@@ -1,38 +1,43 @@
 """``lingauss sweep``: every term of the divergence over a grid, as a table or a data file.
 
 The grid is the spec's problem at every (rank, width[, ridge]) given (the exact engine,
-:func:`lingauss.design.explore`); the table is :func:`lingauss.tables.grid_table` (the one
-rendering ``lingauss table --kind sweep`` uses too), the netCDF file
-:meth:`lingauss.sweep.Sweep.to_xarray` written by xarray. Grid points that do not exist
-(``rank > min(k, width)``) are left out of tables and are NaN in netCDF. With ``--gamma`` (a
-spec with ``[data] random = true``) the grid is ``γ = d/n`` and the values are the
-proportional regime's deterministic equivalents (:func:`lingauss.gamma_sweep.gamma_sweep`).
+:func:`lingauss.explore.design.explore`); the table is
+:func:`lingauss.report.tables.grid_rows` (the rows ``lingauss table --kind sweep`` renders
+too), the netCDF file :meth:`lingauss.explore.sweep.Sweep.to_xarray` written by xarray. Grid
+points that do not exist (``rank > min(k, width)``) are left out of tables and are NaN in
+netCDF. With ``--gamma`` (a spec with ``[data] random = true``) the grid is ``γ = d/n`` and
+the values are the proportional regime's deterministic equivalents
+(:func:`lingauss.explore.gamma_sweep.gamma_sweep`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lingauss._core.frames import optional, write_netcdf
+from lingauss._core.frames import optional
 from lingauss._core.validation import LingaussError
-from lingauss.cli.options import latex_out, output_format, parse_grid, problem_line, spec_of
+from lingauss.cli.emit import Output, Table
+from lingauss.cli.options import output_format, parse_grid, problem_line, spec_of
 from lingauss.explore.design import explore
 from lingauss.explore.gamma_sweep import gamma_sweep
 from lingauss.model.checks import check_grid
+from lingauss.model.options import Direction, Space
 from lingauss.report.captions import problem_caption
-from lingauss.report.render import render
-from lingauss.report.tables import grid_table
+from lingauss.report.formats import Format
+from lingauss.report.serialize import rows_json
+from lingauss.report.tables import grid_rows
 
 
-def sweep_command(args, ctx) -> None:
+def sweep_command(args, ctx) -> Output:
+
     fmt = output_format(args)
-    if fmt == "netcdf":
+    if fmt is Format.NETCDF:
         if args.output is None:
             raise LingaussError("--format netcdf needs -o FILE (netCDF is a binary file, not "
                                 "for the terminal).")
         optional("xarray", "--format netcdf")
     if args.gamma is not None:
-        return _gamma_command(args, ctx, fmt)
+        return _gamma_output(args)
     rank = parse_grid(args.rank, "--rank", integer=True)
     width = parse_grid(args.width, "--width", integer=True)
     ridge = parse_grid(args.ridge, "--ridge", integer=False)
@@ -57,36 +62,23 @@ def sweep_command(args, ctx) -> None:
     missing = sum(r > min(k, w) for r in rank for w in width)
     fixed = tuple(name for name, values in res.axes.items()
                   if len(values) == 1 and getattr(args, name) is None)
-    caption = (r"Every term of the exact divergence $K$ (nats) over the grid of "
-               + ", ".join(res.axes) + ": " + problem_caption(spec, rank="varied") + ".")
-    if fmt == "netcdf":
+    line = problem_line(spec, rank="varied")
+
+    def dataset():
         ds = res.to_xarray()
-        ds.attrs["problem"] = problem_line(spec, rank="varied")
-        ctx.files.add(args.output, lambda path: write_netcdf(ds, path))
-        ctx.write(f"wrote {args.output}\n")
-        return
-    if fmt == "json":
-        header, rows = res.rows()
-        text = render(header, rows, "json") + "\n"
-    else:
-        text = grid_table(res, fmt, caption=caption, label="tab:lingauss-sweep-grid",
-                          fixed=fixed).rstrip("\n") + "\n"
-        if fmt == "latex":
-            text = latex_out(text, args)
-        elif fmt == "text":
-            text = problem_line(spec, rank="varied") + "\n" + text
-            if missing:
-                text += (f"note: {missing} (rank, width) pair(s) with rank > min(k, width) do "
-                         f"not exist and are left out\n")
-    _emit(ctx, args, text)
+        ds.attrs["problem"] = line
+        return ds
 
-
-def _emit(ctx, args, text: str) -> None:
-    if args.output is None:
-        ctx.write(text)
-        return
-    ctx.files.add(args.output, lambda path: path.write_text(text, encoding="utf-8"))
-    ctx.write(f"wrote {args.output}\n")
+    return Output(
+        Table(*grid_rows(res, fixed),
+              caption=(r"Every term of the exact divergence $K$ (nats) over the grid of "
+                       + ", ".join(res.axes) + ": " + problem_caption(spec, rank="varied")
+                       + "."), label="tab:lingauss-sweep-grid"),
+        json=rows_json(*res.rows()), head=line,
+        notes=(f"note: {missing} (rank, width) pair(s) with rank > min(k, width) do not "
+               f"exist and are left out",) if missing else (),
+        to=args.output, dataset=dataset,
+        said=() if args.output is None else (f"wrote {args.output}",))
 
 
 def parse_gamma(text) -> list:
@@ -109,8 +101,9 @@ def parse_gamma(text) -> list:
     return [float(g) for g in np.geomspace(lo, hi, int(count))]
 
 
-def _gamma_command(args, ctx, fmt: str) -> None:
+def _gamma_output(args) -> Output:
     """``--gamma``: the deterministic equivalents over γ (:func:`lingauss.gamma_sweep`)."""
+
     gamma = parse_gamma(args.gamma)
     others = [f"--{name}" for name in ("rank", "width", "ridge") if getattr(args, name)]
     if others:
@@ -121,7 +114,7 @@ def _gamma_command(args, ctx, fmt: str) -> None:
     if spec.design is None:
         raise LingaussError(f"--gamma needs a spec with random inputs ([data] random = true), "
                             f"not the fixed sample of {spec.path or '<default spec>'}.")
-    if (spec.space, spec.direction) != ("parameter", "forward"):
+    if (spec.space, spec.direction) != (Space.PARAMETER, Direction.FORWARD):
         raise LingaussError(f"--gamma: space == {spec.space!r}, direction == "
                             f"{spec.direction!r}; the deterministic equivalent of K is derived "
                             f"for space 'parameter', direction 'forward' only "
@@ -130,20 +123,17 @@ def _gamma_command(args, ctx, fmt: str) -> None:
     design = spec.design
     line = (f"{spec.path or '<default spec>'}: random design d={design.d} k={design.k}, "
             f"ridges held at n={design.n} (λ̄ = λ/(βn)); K per unit of k·d")
-    if fmt == "netcdf":
+
+    def dataset():
         ds = res.to_xarray()
         ds.attrs["problem"] = line
-        ctx.files.add(args.output, lambda path: write_netcdf(ds, path))
-        ctx.write(f"wrote {args.output}\n")
-        return
-    header, rows = res.rows()
-    caption = (r"Deterministic equivalents over $\gamma = d/n$ (risk, and $K/(kd)$ in nats): "
-               f"$d = {design.d}$, $k = {design.k}$, ridges held at $n = {design.n}$.")
-    text = render(header, rows, fmt, caption=caption, label="tab:lingauss-gamma-sweep")
-    text = text.rstrip("\n") + "\n"
-    if fmt == "latex":
-        text = latex_out(text, args)
-    elif fmt == "text":
-        text = line + "\n" + text
-    _emit(ctx, args, text)
+        return ds
 
+    header, rows = res.rows()
+    return Output(
+        Table(header, rows,
+              caption=(r"Deterministic equivalents over $\gamma = d/n$ (risk, and $K/(kd)$ in "
+                       f"nats): $d = {design.d}$, $k = {design.k}$, ridges held at "
+                       f"$n = {design.n}$."), label="tab:lingauss-gamma-sweep"),
+        head=line, to=args.output, dataset=dataset,
+        said=() if args.output is None else (f"wrote {args.output}",))

@@ -10,7 +10,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-# Hypothesis profiles (tests/test_properties.py): "ci" by default — derandomized, so CI is
+# Hypothesis profiles (tests/engine/test_properties.py): "ci" by default — derandomized, so CI is
 # reproducible, a few hundred examples over the file; "full" — at least 10 000 examples over
 # the file, randomized. Select with LINGAUSS_HYPOTHESIS_PROFILE=full.
 try:

@@ -7,8 +7,8 @@ Run from the repository root after a change of the default problem, the demo or 
 It writes the demo report into ``docs/demo`` (``lingauss demo -o docs/demo``), replaces the
 closed-form table between the ``BEGIN``/``END closed-form table`` markers of ``README.md``
 and the literature table (``examples/self_distillation_literature.py``'s) between the
-``BEGIN``/``END literature table`` markers. ``tests/test_design.py`` and
-``tests/test_examples.py`` fail when they drift.
+``BEGIN``/``END literature table`` markers. ``tests/explore/test_design.py`` and
+``tests/project/test_examples.py`` fail when they drift.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def deterministic_risk(teacher, student=None, design=None, *, estimator: str = "
     ``QW⋆``; the other rows keep filter 0 (bias ``Σ θ⊥_i² σ_i``). The estimator ``"gibbs"``
     adds the posterior spread ``r(κ₁/λ̄₁ − 1)/β_S`` (``tr(A⁻¹Σ) ≍ (κ/λ̄ − 1)/β``) and the
     complement's ``(k − r)τ² tr Σ``. Exact only as ``d, n → ∞``; at finite ``d`` the error is
-    ``O(1/d)`` (tests/test_random_design.py).
+    ``O(1/d)`` (tests/averages/test_random_design.py).
 
     Returns
     -------

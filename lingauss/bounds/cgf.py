@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg as sla
 
-from lingauss._core.validation import check_option
+from lingauss._core.options import Option
 from lingauss.bounds.gaps import need
 from lingauss.engine.eigen import eigen
 from lingauss.engine.linalg import chol
@@ -21,7 +21,15 @@ from lingauss.model.checks import check_instance
 from lingauss.model.data import Sample
 from lingauss.model.teacher import Teacher
 
-LAWS = ("conditional", "averaged", "joint")
+class Law(Option):
+    """Under which law the gap's cumulant generating function is taken."""
+
+    CONDITIONAL = "conditional"
+    AVERAGED = "averaged"
+    JOINT = "joint"
+
+
+LAWS = Law.values()
 
 
 
@@ -151,11 +159,11 @@ def gap_cgf(teacher: Teacher, sample: Sample, *, law: str = "averaged") -> GapCG
     ((-inf, inf), True, True)
     """
     check_instance(teacher, "teacher", Teacher)
-    check_option(law, "law", LAWS)
-    need(sample, f"gap_cgf(law={law!r})", truth=law != "averaged", positive_noise=True)
+    law = Law.parse(law, "law")
+    need(sample, f"gap_cgf(law={law!r})", truth=law is not Law.AVERAGED, positive_noise=True)
     X, nu, n, k = sample.X, sample.noise, sample.n, sample.k
     d = X.shape[0]
-    if law == "conditional":
+    if law is Law.CONDITIONAL:
         A = teacher.beta * (X @ X.T) + teacher.ridge * np.eye(d)
         LA = chol(A, "the teacher's precision A_T = β_T XXᵀ + λ_T I")
         R = sample.Y - sample.W_star @ X                                    # νE (k, n)
@@ -166,7 +174,7 @@ def gap_cgf(teacher: Teacher, sample: Sample, *, law: str = "averaged") -> GapCG
         # gap of the teacher given S: L'(M_T) − L_S(M_T) (the posterior noise cancels)
         mean = (np.sum(((sample.W_star - MT) @ X) ** 2) + n * k * nu ** 2
                 - np.sum((sample.Y - MT @ X) ** 2)) / n
-        return GapCGF.gaussian(sigma2, mean=float(mean), law="conditional")
+        return GapCGF.gaussian(sigma2, mean=float(mean), law=Law.CONDITIONAL)
     eig = eigen(sample.X)
     rho = eig.rho
     s = eig.s[:rho]
@@ -174,8 +182,8 @@ def gap_cgf(teacher: Teacher, sample: Sample, *, law: str = "averaged") -> GapCG
     h = teacher.beta * s / a                                               # hat eigenvalues
     mean = 2 * nu ** 2 * k / n * float(np.sum(h))                          # E gap_T
     q2 = nu ** 2 * s / (a * n ** 2)                                        # (ρ,)
-    if law == "averaged":
-        return GapCGF.gaussian(float(np.sum(4 * k * q2)), mean=mean, law="averaged")
+    if law is Law.AVERAGED:
+        return GapCGF.gaussian(float(np.sum(4 * k * q2)), mean=mean, law=Law.AVERAGED)
     theta2 = np.sum((sample.W_star @ eig.U[:, :rho]) ** 2, axis=0)         # ‖θ_i‖²
     p = nu ** 2 * (teacher.beta * s - teacher.ridge) / (a * n)             # ν²(2h − 1)/n
     lam = 4 * nu ** 2 / n ** 2 * (teacher.ridge / a) ** 2 * s * theta2     # Σ_j ℓ_ji²

@@ -2,7 +2,7 @@
 ``lingauss.symbolic.chains`` (do not edit by hand).
 
 Regenerate with ``python -m lingauss.symbolic derivations/spectral.md``;
-tests/test_chains.py fails when this file differs from a fresh derivation."""
+tests/chains/test_chain.py fails when this file differs from a fresh derivation."""
 
 ARGS = {
     'generation_step': ('s', 'beta_g', 'lambda_g', 'alpha_g', 'f_prev'),

@@ -217,7 +217,7 @@ def generated_source() -> str:
         "``lingauss.symbolic.chains`` (do not edit by hand).",
         "",
         "Regenerate with ``python -m lingauss.symbolic derivations/spectral.md``;",
-        'tests/test_chains.py fails when this file differs from a fresh derivation."""',
+        'tests/chains/test_chain.py fails when this file differs from a fresh derivation."""',
         "",
         "ARGS = {",
     ]

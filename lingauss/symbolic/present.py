@@ -15,7 +15,7 @@ in the model's symbols and the abbreviations of the model's spectral section
 used wherever that is shorter. Each additive term is rewritten on its own (and the sum as a
 whole); of the candidate rewrites the one that prints narrowest is kept. Substituting the
 definitions back (:func:`expand_definitions`) gives an expression equal to the derived one,
-which ``tests/test_latex.py`` proves with sympy for every option combination.
+which ``tests/report/test_latex.py`` proves with sympy for every option combination.
 
 Examples
 --------
